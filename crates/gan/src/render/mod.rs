@@ -1,0 +1,1 @@
+//! Images, plots and animations (work in progress).

@@ -1,0 +1,343 @@
+//! The one internal entry point for matrix products, with its contract and a naive reference.
+//!
+//! Contract of [`gemm`]: `C ← α·A·B + β·C` where `A` is m×k, `B` is k×n and `C` is m×n, each a
+//! strided view into a slice (row stride, column stride, in elements, never negative). A
+//! transpose is a view with swapped strides: nothing is copied. With `β = 0` the old contents of
+//! `C` are ignored, even NaN. Every view is checked to lie inside its slice, so no call can read
+//! or write out of bounds. [`gemm`] runs on the calling thread; [`gemm_par`] splits the columns of
+//! `C` into two halves computed at once when the product is large enough to pay. Splitting by
+//! columns keeps each output element's summation order, so both give the same bits.
+
+/// A read-only strided matrix view.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// A writable strided matrix view.
+#[derive(Debug)]
+pub(crate) struct MatMut<'a> {
+    pub data: &'a mut [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `rows × cols` matrix.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> MatRef<'a> {
+        MatRef {
+            data,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
+    }
+
+    /// The transpose, as a view.
+    pub fn t(self) -> MatRef<'a> {
+        MatRef {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    /// The transpose when `flag` is set.
+    pub fn t_if(self, flag: bool) -> MatRef<'a> {
+        if flag {
+            self.t()
+        } else {
+            self
+        }
+    }
+
+    fn check(&self, what: &str) {
+        assert!(
+            fits(self.data.len(), self.rows, self.cols, self.rs, self.cs),
+            "gemm: {what} view {}x{} (strides {}, {}) exceeds its {} elements",
+            self.rows,
+            self.cols,
+            self.rs,
+            self.cs,
+            self.data.len()
+        );
+    }
+
+    #[cfg(test)]
+    fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+}
+
+impl<'a> MatMut<'a> {
+    /// A row-major `rows × cols` matrix.
+    pub fn new(data: &'a mut [f32], rows: usize, cols: usize) -> MatMut<'a> {
+        MatMut {
+            data,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
+    }
+
+    /// The transpose, as a view.
+    pub fn t(self) -> MatMut<'a> {
+        MatMut {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    /// The transpose when `flag` is set.
+    pub fn t_if(self, flag: bool) -> MatMut<'a> {
+        if flag {
+            self.t()
+        } else {
+            self
+        }
+    }
+
+    fn check(&self) {
+        assert!(
+            fits(self.data.len(), self.rows, self.cols, self.rs, self.cs),
+            "gemm: output view {}x{} (strides {}, {}) exceeds its {} elements",
+            self.rows,
+            self.cols,
+            self.rs,
+            self.cs,
+            self.data.len()
+        );
+    }
+}
+
+fn fits(len: usize, rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
+    if rows == 0 || cols == 0 {
+        return true;
+    }
+    let last = (rows - 1)
+        .checked_mul(rs)
+        .and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)));
+    matches!(last, Some(l) if l < len)
+}
+
+fn check_dims(a: &MatRef, b: &MatRef, c: &MatMut) {
+    assert!(
+        a.cols == b.rows && a.rows == c.rows && b.cols == c.cols,
+        "gemm: dimensions {}x{} · {}x{} → {}x{} do not chain",
+        a.rows,
+        a.cols,
+        b.rows,
+        b.cols,
+        c.rows,
+        c.cols
+    );
+    a.check("left");
+    b.check("right");
+    c.check();
+}
+
+/// `C ← α·A·B + β·C` on the calling thread (see the module contract).
+pub(crate) fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    check_dims(&a, &b, &c);
+    // SAFETY: the views were checked to lie inside their slices; `c` is borrowed mutably, so it
+    // aliases neither `a` nor `b`.
+    unsafe {
+        raw_sgemm(
+            alpha,
+            &a,
+            &b,
+            beta,
+            c.data.as_mut_ptr(),
+            c.rs,
+            c.cs,
+            0,
+            c.cols,
+        )
+    }
+}
+
+/// Products below this many multiply-adds run on one thread: splitting costs more than it saves.
+const PARALLEL_MIN_WORK: usize = 1 << 19;
+
+/// Like [`gemm`], but computes the two column halves of `C` at once when the product is large.
+pub(crate) fn gemm_par(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    check_dims(&a, &b, &c);
+    let work = a.rows.saturating_mul(a.cols).saturating_mul(b.cols);
+    if work < PARALLEL_MIN_WORK || c.cols < 16 {
+        return gemm(alpha, a, b, beta, c);
+    }
+    // Split at a multiple of 8 columns (the kernel's tile width) to avoid partial tiles.
+    let half = (c.cols / 2).div_ceil(8) * 8;
+    let ptr = SendPtr(c.data.as_mut_ptr());
+    let (rs, cs, cols) = (c.rs, c.cs, c.cols);
+    rayon::join(
+        // SAFETY: the two calls write disjoint column ranges [0, half) and [half, cols) of a view
+        // checked to lie inside `c.data`, which stays mutably borrowed for the whole join.
+        || unsafe { raw_sgemm(alpha, &a, &b, beta, ptr.get(), rs, cs, 0, half) },
+        || unsafe { raw_sgemm(alpha, &a, &b, beta, ptr.get(), rs, cs, half, cols) },
+    );
+}
+
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: used only to hand disjoint regions of one buffer to the two sides of a rayon::join.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+impl SendPtr {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Columns `[col0, col1)` of `C ← α·A·B + β·C`.
+///
+/// # Safety
+/// The views must have been checked with `check_dims`, and `c` must point at the output view's
+/// buffer, valid for writes over the whole view and not aliased by `a` or `b`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_sgemm(
+    alpha: f32,
+    a: &MatRef,
+    b: &MatRef,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+    col0: usize,
+    col1: usize,
+) {
+    let n = col1 - col0;
+    if a.rows == 0 || n == 0 {
+        return;
+    }
+    if a.cols == 0 {
+        // An empty sum: C ← β·C.
+        for i in 0..a.rows {
+            for j in col0..col1 {
+                let p = c.add(i * rsc + j * csc);
+                *p = if beta == 0.0 { 0.0 } else { beta * *p };
+            }
+        }
+        return;
+    }
+    matrixmultiply::sgemm(
+        a.rows,
+        a.cols,
+        n,
+        alpha,
+        a.data.as_ptr(),
+        a.rs as isize,
+        a.cs as isize,
+        b.data.as_ptr().add(col0 * b.cs),
+        b.rs as isize,
+        b.cs as isize,
+        beta,
+        c.add(col0 * csc),
+        rsc as isize,
+        csc as isize,
+    );
+}
+
+#[cfg(test)]
+/// The naive reference: three loops, accumulating in f64. Every fast path is tested against it.
+pub(crate) fn gemm_reference(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    check_dims(&a, &b, &c);
+    for i in 0..c.rows {
+        for j in 0..c.cols {
+            let mut acc = 0.0f64;
+            for p in 0..a.cols {
+                acc += f64::from(a.at(i, p)) * f64::from(b.at(p, j));
+            }
+            let idx = i * c.rs + j * c.cs;
+            let old = if beta == 0.0 { 0.0 } else { beta * c.data[idx] };
+            c.data[idx] = alpha * acc as f32 + old;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn random(len: usize, seed: u64) -> Vec<f32> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    #[test]
+    fn fast_paths_match_the_reference_for_every_transpose() {
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (64, 100, 256), (17, 33, 130)] {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    let a = random(m * k, 1);
+                    let b = random(k * n, 2);
+                    let a_view = if ta {
+                        MatRef::new(&a, k, m).t()
+                    } else {
+                        MatRef::new(&a, m, k)
+                    };
+                    let b_view = if tb {
+                        MatRef::new(&b, n, k).t()
+                    } else {
+                        MatRef::new(&b, k, n)
+                    };
+                    let start = random(m * n, 3);
+                    let mut want = start.clone();
+                    gemm_reference(0.5, a_view, b_view, 2.0, MatMut::new(&mut want, m, n));
+                    let mut got = start.clone();
+                    gemm(0.5, a_view, b_view, 2.0, MatMut::new(&mut got, m, n));
+                    let mut par = start.clone();
+                    gemm_par(0.5, a_view, b_view, 2.0, MatMut::new(&mut par, m, n));
+                    for (w, g) in want.iter().zip(&got) {
+                        assert!((w - g).abs() < 1e-4 * (1.0 + w.abs()), "{m}x{k}x{n}");
+                    }
+                    assert_eq!(got, par, "the parallel split must not change any bit");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_in_the_output() {
+        let a = vec![1.0, 2.0];
+        let b = vec![3.0, 4.0];
+        let mut c = vec![f32::NAN];
+        gemm(
+            1.0,
+            MatRef::new(&a, 1, 2),
+            MatRef::new(&b, 2, 1),
+            0.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+        assert_eq!(c, vec![11.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "exceeds")]
+    fn a_view_outside_its_slice_is_refused() {
+        let a = vec![0.0; 5];
+        let b = vec![0.0; 6];
+        let mut c = vec![0.0; 6];
+        gemm(
+            1.0,
+            MatRef::new(&a, 2, 3),
+            MatRef::new(&b, 3, 2),
+            0.0,
+            MatMut::new(&mut c, 2, 2),
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Matrix products: `matmul` (either operand transposed through strides) and `linear`
+//! (`x·Wᵀ + b`, the weight stored `[out, in]` as PyTorch's `nn.Linear` keeps it).
+//!
+//! Backward of a product computes two products of equal work (the gradient of each operand);
+//! when both are needed they run at once, one per core, each on one thread.
+
+use super::gemm::{gemm, gemm_par, MatMut, MatRef};
+use crate::error::{shape_mismatch, Result};
+use crate::graph::{Backward, GradSink, Graph, Values, Var};
+use crate::tensor::Tensor;
+
+fn matrix_dims(op: &'static str, shape: &[usize], other: &[usize]) -> Result<(usize, usize)> {
+    match shape {
+        [r, c] => Ok((*r, *c)),
+        _ => Err(shape_mismatch(
+            op,
+            shape,
+            other,
+            "both operands must be 2-D matrices",
+        )),
+    }
+}
+
+impl Graph<'_> {
+    /// `a · b` for 2-D `a` (m×k) and `b` (k×n).
+    pub fn matmul(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.matmul_t(a, false, b, false)
+    }
+
+    /// `op(a) · op(b)`, where `op` transposes its operand when the flag is set (through strides,
+    /// without copying).
+    pub fn matmul_t(&mut self, a: Var, ta: bool, b: Var, tb: bool) -> Result<Var> {
+        let (sa, sb) = (self.shape(a)?.to_vec(), self.shape(b)?.to_vec());
+        let (ar, ac) = matrix_dims("matmul", &sa, &sb)?;
+        let (br, bc) = matrix_dims("matmul", &sb, &sa)?;
+        let (m, k) = if ta { (ac, ar) } else { (ar, ac) };
+        let (k2, n) = if tb { (bc, br) } else { (br, bc) };
+        if k != k2 {
+            return Err(shape_mismatch(
+                "matmul",
+                &sa,
+                &sb,
+                format!("inner dimensions differ ({k} vs {k2}) after transposes ta={ta}, tb={tb}"),
+            ));
+        }
+        let mut out = self.alloc(m * n);
+        {
+            let av = MatRef::new(self.value(a).data(), ar, ac).t_if(ta);
+            let bv = MatRef::new(self.value(b).data(), br, bc).t_if(tb);
+            gemm_par(1.0, av, bv, 0.0, MatMut::new(&mut out, m, n));
+        }
+        let value = Tensor::from_parts(vec![m, n], out);
+        Ok(self.push_op("matmul", value, &[a, b], || MatMulBackward { a, ta, b, tb }))
+    }
+
+    /// `x · Wᵀ + b` for `x` of shape `[batch, in]`, `weight` `[out, in]` and `bias` `[out]`.
+    pub fn linear(&mut self, x: Var, weight: Var, bias: Option<Var>) -> Result<Var> {
+        let (sx, sw) = (self.shape(x)?.to_vec(), self.shape(weight)?.to_vec());
+        let (batch, inputs) = matrix_dims("linear", &sx, &sw)?;
+        let (outputs, w_in) = matrix_dims("linear", &sw, &sx)?;
+        if inputs != w_in {
+            return Err(shape_mismatch(
+                "linear",
+                &sx,
+                &sw,
+                format!("input has {inputs} features but the weight [out, in] expects {w_in}"),
+            ));
+        }
+        if let Some(b) = bias {
+            let sb = self.shape(b)?;
+            if sb != [outputs] {
+                return Err(shape_mismatch(
+                    "linear",
+                    sb,
+                    &[outputs],
+                    "the bias must have one value per output feature",
+                ));
+            }
+        }
+        let mut out = self.alloc(batch * outputs);
+        let beta = match bias {
+            Some(b) => {
+                let bias = self.value(b).data();
+                for row in out.chunks_exact_mut(outputs) {
+                    row.copy_from_slice(bias);
+                }
+                1.0
+            }
+            None => 0.0,
+        };
+        {
+            let xv = MatRef::new(self.value(x).data(), batch, inputs);
+            let wv = MatRef::new(self.value(weight).data(), outputs, inputs).t();
+            gemm_par(1.0, xv, wv, beta, MatMut::new(&mut out, batch, outputs));
+        }
+        let value = Tensor::from_parts(vec![batch, outputs], out);
+        let inputs_vars: Vec<Var> = std::iter::once(x).chain([weight]).chain(bias).collect();
+        Ok(
+            self.push_op("linear", value, &inputs_vars, || LinearBackward {
+                x,
+                weight,
+                bias,
+            }),
+        )
+    }
+}
+
+struct MatMulBackward {
+    a: Var,
+    ta: bool,
+    b: Var,
+    tb: bool,
+}
+
+impl Backward for MatMulBackward {
+    fn backward(
+        &self,
+        _out: &Tensor,
+        gout: &Tensor,
+        vals: &Values<'_>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        let (av, bv) = (vals.get(self.a), vals.get(self.b));
+        let (ar, ac) = (av.dim(0), av.dim(1));
+        let (br, bc) = (bv.dim(0), bv.dim(1));
+        let (m, n) = (gout.dim(0), gout.dim(1));
+        let g = MatRef::new(gout.data(), m, n);
+        let opa = MatRef::new(av.data(), ar, ac).t_if(self.ta);
+        let opb = MatRef::new(bv.data(), br, bc).t_if(self.tb);
+        // d op(A) = dC · op(B)ᵀ and d op(B) = op(A)ᵀ · dC, written through transposed views.
+        let grad_a = |ga: &mut Tensor, par: bool| {
+            let view = MatMut::new(ga.data_mut(), ar, ac).t_if(self.ta);
+            product(par, g, opb.t(), view)
+        };
+        let grad_b = |gb: &mut Tensor, par: bool| {
+            let view = MatMut::new(gb.data_mut(), br, bc).t_if(self.tb);
+            product(par, opa.t(), g, view)
+        };
+        if self.a == self.b {
+            // a·a (or a·aᵀ): two contributions into one buffer, one after the other.
+            if let Some(ga) = grads.get(self.a) {
+                grad_a(ga, true);
+                grad_b(ga, true);
+            }
+            return Ok(());
+        }
+        match grads.get_two(self.a, self.b) {
+            (Some(ga), Some(gb)) => {
+                rayon::join(|| grad_a(ga, false), || grad_b(gb, false));
+            }
+            (Some(ga), None) => grad_a(ga, true),
+            (None, Some(gb)) => grad_b(gb, true),
+            (None, None) => {}
+        }
+        Ok(())
+    }
+}
+
+/// `C += A·B`, split over both cores when `par` (the caller is not already running in parallel).
+fn product(par: bool, a: MatRef, b: MatRef, c: MatMut) {
+    if par {
+        gemm_par(1.0, a, b, 1.0, c)
+    } else {
+        gemm(1.0, a, b, 1.0, c)
+    }
+}
+
+struct LinearBackward {
+    x: Var,
+    weight: Var,
+    bias: Option<Var>,
+}
+
+impl Backward for LinearBackward {
+    fn backward(
+        &self,
+        _out: &Tensor,
+        gout: &Tensor,
+        vals: &Values<'_>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        let (xv, wv) = (vals.get(self.x), vals.get(self.weight));
+        let (batch, inputs) = (xv.dim(0), xv.dim(1));
+        let outputs = wv.dim(0);
+        let g = MatRef::new(gout.data(), batch, outputs);
+        if let Some(gb) = self.bias.and_then(|b| grads.get(b)) {
+            let gb = gb.data_mut();
+            for row in gout.data().chunks_exact(outputs) {
+                for (acc, d) in gb.iter_mut().zip(row) {
+                    *acc += d;
+                }
+            }
+        }
+        // dX = dY · W  (batch×out · out×in);  dW = dYᵀ · X  (out×batch · batch×in).
+        let grad_x = |gx: &mut Tensor, par: bool| {
+            let w = MatRef::new(wv.data(), outputs, inputs);
+            product(par, g, w, MatMut::new(gx.data_mut(), batch, inputs))
+        };
+        let grad_w = |gw: &mut Tensor, par: bool| {
+            let x = MatRef::new(xv.data(), batch, inputs);
+            product(par, g.t(), x, MatMut::new(gw.data_mut(), outputs, inputs))
+        };
+        match grads.get_two(self.x, self.weight) {
+            (Some(gx), Some(gw)) => {
+                rayon::join(|| grad_x(gx, false), || grad_w(gw, false));
+            }
+            (Some(gx), None) => grad_x(gx, true),
+            (None, Some(gw)) => grad_w(gw, true),
+            (None, None) => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! The ops, one file per family. Each op is a method on [`crate::Graph`] with its backward rule
+//! beside it in the same file.
+
+pub(crate) mod activation;
+pub mod elementwise;
+pub(crate) mod gemm;
+pub(crate) mod loss;
+pub(crate) mod matmul;
+pub(crate) mod parallel;
+pub(crate) mod reduce;
+pub(crate) mod shape;
+pub(crate) mod unary;

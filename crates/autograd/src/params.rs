@@ -1,0 +1,154 @@
+//! Parameters live outside the graph, in a [`ParamStore`]; their gradients in [`Gradients`].
+//!
+//! Each training step binds the parameters it uses into a fresh [`crate::Graph`], runs forward
+//! and backward, and an optimizer then updates the store from the gradients.
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// The handle of one parameter in a [`ParamStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamId(pub(crate) usize);
+
+impl ParamId {
+    /// The parameter's position in its store (stable: the order of registration).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// Named parameter tensors, in registration order.
+#[derive(Debug, Clone, Default)]
+pub struct ParamStore {
+    names: Vec<String>,
+    values: Vec<Tensor>,
+}
+
+impl ParamStore {
+    /// An empty store.
+    pub fn new() -> ParamStore {
+        ParamStore::default()
+    }
+
+    /// Registers a parameter under a unique name (such as `generator.layers.0.weight`).
+    pub fn add(&mut self, name: impl Into<String>, value: Tensor) -> Result<ParamId> {
+        let name = name.into();
+        if self.find(&name).is_some() {
+            return Err(Error::Parameter {
+                name,
+                reason: "a parameter of this name is already registered".into(),
+            });
+        }
+        self.names.push(name);
+        self.values.push(value);
+        Ok(ParamId(self.values.len() - 1))
+    }
+
+    /// The id of the parameter called `name`.
+    pub fn find(&self, name: &str) -> Option<ParamId> {
+        self.names.iter().position(|n| n == name).map(ParamId)
+    }
+
+    /// The parameter's value.
+    pub fn get(&self, id: ParamId) -> &Tensor {
+        &self.values[id.0]
+    }
+
+    /// The parameter's value, mutably (optimizers, loading).
+    pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor {
+        &mut self.values[id.0]
+    }
+
+    /// The parameter's name.
+    pub fn name(&self, id: ParamId) -> &str {
+        &self.names[id.0]
+    }
+
+    /// The number of parameters.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Every parameter id, in registration order.
+    pub fn ids(&self) -> impl Iterator<Item = ParamId> {
+        (0..self.values.len()).map(ParamId)
+    }
+
+    /// The total number of scalar values in all parameters.
+    pub fn total_len(&self) -> usize {
+        self.values.iter().map(Tensor::len).sum()
+    }
+
+    /// Replaces a parameter's values by `data`, which must have the same shape.
+    pub fn set(&mut self, id: ParamId, data: &Tensor) -> Result<()> {
+        let current = &mut self.values[id.0];
+        if current.shape() != data.shape() {
+            return Err(Error::Parameter {
+                name: self.names[id.0].clone(),
+                reason: format!(
+                    "expected shape {:?}, got {:?}",
+                    current.shape(),
+                    data.shape()
+                ),
+            });
+        }
+        current.data_mut().copy_from_slice(data.data());
+        Ok(())
+    }
+}
+
+/// Gradients of the parameters of one [`ParamStore`], accumulated (`+=`) by backward passes.
+#[derive(Debug, Clone)]
+pub struct Gradients {
+    grads: Vec<Tensor>,
+}
+
+impl Gradients {
+    /// Zero gradients shaped like every parameter of `params`.
+    pub fn zeros_like(params: &ParamStore) -> Gradients {
+        Gradients {
+            grads: params
+                .values
+                .iter()
+                .map(|v| Tensor::zeros(v.shape()))
+                .collect(),
+        }
+    }
+
+    /// The gradient of one parameter.
+    pub fn get(&self, id: ParamId) -> &Tensor {
+        &self.grads[id.0]
+    }
+
+    /// The gradient of one parameter, mutably.
+    pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor {
+        &mut self.grads[id.0]
+    }
+
+    /// Sets every gradient to zero (call before each step's backward).
+    pub fn zero(&mut self) {
+        self.grads.iter_mut().for_each(Tensor::zero);
+    }
+
+    /// Sets the gradients of the given parameters to zero.
+    pub fn zero_some(&mut self, ids: &[ParamId]) {
+        for id in ids {
+            self.grads[id.0].zero();
+        }
+    }
+
+    /// The number of gradient tensors (one per parameter).
+    pub fn len(&self) -> usize {
+        self.grads.len()
+    }
+
+    /// Whether there is no gradient.
+    pub fn is_empty(&self) -> bool {
+        self.grads.is_empty()
+    }
+}

@@ -1,0 +1,204 @@
+//! A finite-difference gradient check for every op, on random inputs including non-square shapes
+//! and batch 1.
+
+use autograd::{gradcheck, Graph, Tensor, Var};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+fn randn(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::normal(shape, 0.0, 1.0, &mut rng(seed))
+}
+
+/// Values at least 0.1 away from zero, so that ±ε never crosses a kink (relu, leaky_relu).
+fn away_from_zero(shape: &[usize], seed: u64) -> Tensor {
+    let mut t = randn(shape, seed);
+    let mut r = rng(seed + 1);
+    for v in t.data_mut() {
+        let sign = if *v < 0.0 { -1.0 } else { 1.0 };
+        *v = sign * (0.1 + v.abs() + r.random_range(0.0..0.1));
+    }
+    t
+}
+
+fn positive(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::uniform(shape, 0.5, 2.0, &mut rng(seed))
+}
+
+fn check(inputs: &[Tensor], f: impl Fn(&mut Graph<'_>, &[Var]) -> autograd::Result<Var>) {
+    if let Err(e) = gradcheck(inputs, f) {
+        panic!("{e}");
+    }
+}
+
+const SHAPES: [[usize; 2]; 3] = [[1, 5], [3, 4], [7, 2]];
+
+#[test]
+fn matmul_every_transpose() {
+    for &(m, k, n) in &[(1, 3, 2), (4, 5, 3), (2, 2, 2)] {
+        check(&[randn(&[m, k], 1), randn(&[k, n], 2)], |g, v| {
+            g.matmul(v[0], v[1])
+        });
+        check(&[randn(&[k, m], 3), randn(&[k, n], 4)], |g, v| {
+            g.matmul_t(v[0], true, v[1], false)
+        });
+        check(&[randn(&[m, k], 5), randn(&[n, k], 6)], |g, v| {
+            g.matmul_t(v[0], false, v[1], true)
+        });
+        check(&[randn(&[k, m], 7), randn(&[n, k], 8)], |g, v| {
+            g.matmul_t(v[0], true, v[1], true)
+        });
+    }
+    // The same operand on both sides: x·xᵀ.
+    check(&[randn(&[3, 4], 9)], |g, v| {
+        g.matmul_t(v[0], false, v[0], true)
+    });
+}
+
+#[test]
+fn linear_with_and_without_bias() {
+    for &(batch, inputs, outputs) in &[(1, 4, 3), (5, 3, 6), (2, 7, 1)] {
+        check(
+            &[
+                randn(&[batch, inputs], 1),
+                randn(&[outputs, inputs], 2),
+                randn(&[outputs], 3),
+            ],
+            |g, v| g.linear(v[0], v[1], Some(v[2])),
+        );
+        check(
+            &[randn(&[batch, inputs], 4), randn(&[outputs, inputs], 5)],
+            |g, v| g.linear(v[0], v[1], None),
+        );
+    }
+}
+
+#[test]
+fn binary_ops_with_broadcasts() {
+    let pairs: [(&[usize], &[usize]); 4] = [
+        (&[3, 4], &[3, 4]),
+        (&[3, 4], &[4]),
+        (&[2, 3, 2, 2], &[1, 3, 1, 1]),
+        (&[1], &[2, 3]),
+    ];
+    for (sa, sb) in pairs {
+        check(&[randn(sa, 1), randn(sb, 2)], |g, v| g.add(v[0], v[1]));
+        check(&[randn(sa, 3), randn(sb, 4)], |g, v| g.sub(v[0], v[1]));
+        check(&[randn(sa, 5), randn(sb, 6)], |g, v| g.mul(v[0], v[1]));
+        check(&[randn(sa, 7), positive(sb, 8)], |g, v| g.div(v[0], v[1]));
+    }
+    // The same operand twice: x·x.
+    check(&[randn(&[3, 4], 9)], |g, v| g.mul(v[0], v[0]));
+}
+
+#[test]
+fn unary_math() {
+    for (i, s) in SHAPES.iter().enumerate() {
+        let seed = i as u64 * 10;
+        check(&[randn(s, seed)], |g, v| g.neg(v[0]));
+        check(&[randn(s, seed + 1)], |g, v| g.add_scalar(v[0], 1.5));
+        check(&[randn(s, seed + 2)], |g, v| g.mul_scalar(v[0], -2.5));
+        check(&[randn(s, seed + 3)], |g, v| g.exp(v[0]));
+        check(&[positive(s, seed + 4)], |g, v| g.log(v[0]));
+        check(&[positive(s, seed + 5)], |g, v| g.sqrt(v[0]));
+        check(&[randn(s, seed + 6)], |g, v| g.square(v[0]));
+    }
+}
+
+#[test]
+fn activations() {
+    for (i, s) in SHAPES.iter().enumerate() {
+        let seed = i as u64 * 10;
+        check(&[away_from_zero(s, seed)], |g, v| g.relu(v[0]));
+        check(&[away_from_zero(s, seed + 1)], |g, v| {
+            g.leaky_relu(v[0], 0.2)
+        });
+        check(&[randn(s, seed + 2)], |g, v| g.sigmoid(v[0]));
+        check(&[randn(s, seed + 3)], |g, v| g.tanh(v[0]));
+        check(&[randn(s, seed + 4)], |g, v| g.softmax(v[0]));
+        check(&[randn(s, seed + 5)], |g, v| g.log_softmax(v[0]));
+    }
+}
+
+#[test]
+fn reductions() {
+    check(&[randn(&[3, 4], 1)], |g, v| g.sum(v[0]));
+    check(&[randn(&[3, 4], 2)], |g, v| g.mean(v[0]));
+    for axis in 0..3 {
+        check(&[randn(&[2, 3, 4], 3 + axis as u64)], |g, v| {
+            g.sum_axis(v[0], axis)
+        });
+        check(&[randn(&[2, 3, 4], 6 + axis as u64)], |g, v| {
+            g.mean_axis(v[0], axis)
+        });
+    }
+}
+
+#[test]
+fn shape_ops() {
+    check(&[randn(&[2, 6], 1)], |g, v| g.reshape(v[0], &[3, 4]));
+    check(&[randn(&[2, 3, 2, 2], 2)], |g, v| g.flatten(v[0]));
+    check(&[randn(&[2, 3], 3), randn(&[4, 3], 4)], |g, v| {
+        g.concat(&[v[0], v[1]], 0)
+    });
+    check(&[randn(&[2, 3], 5), randn(&[2, 10], 6)], |g, v| {
+        g.concat(&[v[0], v[1]], 1)
+    });
+    check(&[randn(&[5, 3], 7)], |g, v| g.slice_rows(v[0], 1, 4));
+    check(&[randn(&[1, 3], 8)], |g, v| g.slice_rows(v[0], 0, 1));
+}
+
+#[test]
+fn losses() {
+    let targets = |shape: &[usize], seed| {
+        let mut t = Tensor::zeros(shape);
+        let mut r = rng(seed);
+        t.data_mut()
+            .iter_mut()
+            .for_each(|v| *v = if r.random_bool(0.5) { 1.0 } else { 0.0 });
+        t
+    };
+    for s in [[1, 1], [6, 1], [3, 4]] {
+        let t = targets(&s, 1);
+        check(&[randn(&s, 2)], |g, v| {
+            let t = g.constant(t.clone());
+            g.bce_with_logits(v[0], t)
+        });
+        let probs = Tensor::uniform(&s, 0.1, 0.9, &mut rng(3));
+        check(&[probs], |g, v| {
+            let t = g.constant(t.clone());
+            g.bce(v[0], t)
+        });
+        check(&[randn(&s, 4), randn(&s, 5)], |g, v| g.mse(v[0], v[1]));
+        // Soft targets get a gradient too.
+        check(
+            &[randn(&s, 6), Tensor::uniform(&s, 0.0, 1.0, &mut rng(7))],
+            |g, v| g.bce_with_logits(v[0], v[1]),
+        );
+    }
+    check(&[randn(&[4, 3], 8)], |g, v| {
+        g.cross_entropy(v[0], &[0, 2, 1, 2])
+    });
+    check(&[randn(&[1, 10], 9)], |g, v| g.cross_entropy(v[0], &[7]));
+}
+
+#[test]
+fn a_composite_network() {
+    check(
+        &[
+            randn(&[3, 5], 1),
+            randn(&[4, 5], 2),
+            randn(&[4], 3),
+            randn(&[1, 4], 4),
+        ],
+        |g, v| {
+            let h = g.linear(v[0], v[1], Some(v[2]))?;
+            let h = g.tanh(h)?;
+            let y = g.linear(h, v[3], None)?;
+            g.sigmoid(y)
+        },
+    );
+}

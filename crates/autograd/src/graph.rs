@@ -76,6 +76,18 @@ impl GradSink<'_> {
         slot.as_mut()
     }
 
+    /// A pooled scratch buffer of `len` elements, contents unspecified, for backward passes that
+    /// need temporary space (convolution columns, per-channel sums). Return it with
+    /// [`GradSink::give`] so the next step finds it again.
+    pub(crate) fn scratch(&mut self, len: usize) -> Vec<f32> {
+        self.pool.take(len)
+    }
+
+    /// Returns a scratch buffer to the pool.
+    pub(crate) fn give(&mut self, buf: Vec<f32>) {
+        self.pool.give(buf);
+    }
+
     /// Gradient buffers of two distinct vars at once (for ops whose backward writes both in
     /// parallel). `None` for a var that needs no gradient.
     pub(crate) fn get_two(&mut self, a: Var, b: Var) -> (Option<&mut Tensor>, Option<&mut Tensor>) {

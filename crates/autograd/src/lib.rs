@@ -7,8 +7,9 @@
 //!   parameter's gradient into a [`Gradients`] store.
 //! - [`BufferPool`]: every buffer a graph uses comes from a pool and returns to it when the graph
 //!   is dropped, so a steady training loop allocates no new large buffers.
-//! - [`nn`]: layers ([`nn::Linear`], [`nn::Activation`], [`nn::Sequential`]) with PyTorch's
-//!   initialisations and parameter names.
+//! - [`nn`]: layers ([`nn::Linear`], [`nn::Conv2d`], [`nn::ConvTranspose2d`],
+//!   [`nn::BatchNorm2d`], [`nn::Dropout`], [`nn::MaxPool2d`], [`nn::Activation`],
+//!   [`nn::Sequential`], ...) with PyTorch's initialisations and parameter names.
 //! - [`gradcheck()`]: checks any op's gradient against central finite differences.
 //!
 //! # Example: an MLP learns XOR
@@ -66,6 +67,7 @@ mod tensor;
 pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheckConfig, GradCheckError};
 pub use graph::{Graph, Var};
+pub use ops::norm::RunningStats;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;
 pub use tensor::{numel, Tensor};

@@ -2,13 +2,21 @@
 //! stable name (`layers.0.weight`) and records its forward pass into a [`crate::Graph`].
 
 mod activation;
+mod conv;
+mod dropout;
 mod init;
 mod linear;
+mod norm;
+mod pool;
 mod sequential;
 
 pub use activation::Activation;
+pub use conv::{Conv2d, ConvSpec, ConvTranspose2d};
+pub use dropout::{Dropout, DropoutState};
 pub use init::Init;
 pub use linear::Linear;
+pub use norm::{BatchNorm1d, BatchNorm2d};
+pub use pool::{AvgPool2d, Flatten, MaxPool2d};
 pub use sequential::Sequential;
 
 use crate::error::Result;

@@ -112,6 +112,14 @@ impl Backward for ReduceBackward {
             return Ok(());
         };
         let (gx, dy) = (gx.data_mut(), gout.data());
+        if self.inner == 1 {
+            // Reducing the last axis (or everything): one value per run, a tight loop.
+            for (o, run) in gx.chunks_exact_mut(self.axis_len.max(1)).enumerate() {
+                let d = dy[o] * self.scale;
+                run.iter_mut().for_each(|g| *g += d);
+            }
+            return Ok(());
+        }
         for o in 0..self.outer {
             let src = &dy[o * self.inner..(o + 1) * self.inner];
             for a in 0..self.axis_len {

@@ -1,0 +1,802 @@
+//! Convolutions: `conv2d` and `conv_transpose2d`, each as im2col + one GEMM per sample.
+//!
+//! `im2col` copies every receptive field of one image into a column of a matrix (`K = C·kh·kw`
+//! rows, one column per output position), so that a convolution becomes a product with the
+//! weight viewed as a matrix; `col2im` is its adjoint (it scatter-adds columns back into an
+//! image). `conv_transpose2d` is the adjoint of `conv2d` with respect to its input: its forward
+//! pass is conv2d's input gradient and the other way round.
+//!
+//! Parallelism: a large batch is cut into two fixed halves computed at once, each with its own
+//! column buffer. In backward, the first half adds its weight gradient into the gradient store
+//! and the second into a scratch buffer that is added afterwards. The cut depends only on the
+//! shapes, never on the number of threads, so results are bit-identical with 1 or 2 threads.
+
+use super::gemm::{gemm, gemm_par, MatMut, MatRef};
+use crate::error::{invalid, shape_mismatch, Result};
+use crate::graph::{Backward, GradSink, Graph, Values, Var};
+use crate::tensor::Tensor;
+
+/// Batches doing fewer multiply-adds than this stay on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 19;
+
+/// How a window walks over an image of `(channels, h, w)`; the column side has one row per
+/// `(channel, ki, kj)` and one column per output position `(oh, ow)` of a `ho × wo` grid.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    channels: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    stride: usize,
+    padding: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl Geometry {
+    /// Rows of the column matrix: `channels·kh·kw`.
+    fn rows(&self) -> usize {
+        self.channels * self.kh * self.kw
+    }
+
+    /// Columns of the column matrix: `ho·wo`.
+    fn positions(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// Elements of one image.
+    fn image_len(&self) -> usize {
+        self.channels * self.h * self.w
+    }
+
+    /// A 1×1 window with stride 1 and no padding: the columns are the image itself.
+    fn is_identity(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.stride == 1 && self.padding == 0
+    }
+
+    /// The length of a column buffer (0 when the image serves as its own columns).
+    fn scratch_len(&self) -> usize {
+        if self.is_identity() {
+            0
+        } else {
+            self.rows() * self.positions()
+        }
+    }
+}
+
+/// The output positions `o` in `lo..hi` for which the input index `o·s + k − p` lies in
+/// `0..n_in`.
+fn valid_range(k: usize, n_out: usize, n_in: usize, s: usize, p: usize) -> (usize, usize) {
+    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
+    let hi = if n_in + p <= k {
+        0
+    } else {
+        ((n_in - 1 + p - k) / s + 1).min(n_out)
+    };
+    (lo.min(hi), hi)
+}
+
+/// `cols[(c, ki, kj), (oh, ow)] = img[c, oh·s − p + ki, ow·s − p + kj]`, 0 in the padding.
+/// `img: (C, H, W)`, `cols: (C·kh·kw, Ho·Wo)`.
+fn im2col(g: &Geometry, img: &[f32], cols: &mut [f32]) {
+    let (s, p, wo) = (g.stride, g.padding, g.wo);
+    for c in 0..g.channels {
+        let plane = &img[c * g.h * g.w..][..g.h * g.w];
+        for ki in 0..g.kh {
+            let (oh_lo, oh_hi) = valid_range(ki, g.ho, g.h, s, p);
+            for kj in 0..g.kw {
+                let (lo, hi) = valid_range(kj, wo, g.w, s, p);
+                let row =
+                    &mut cols[((c * g.kh + ki) * g.kw + kj) * g.positions()..][..g.positions()];
+                row[..oh_lo * wo].fill(0.0);
+                row[oh_hi * wo..].fill(0.0);
+                for oh in oh_lo..oh_hi {
+                    let src = &plane[(oh * s + ki - p) * g.w..][..g.w];
+                    let dst = &mut row[oh * wo..][..wo];
+                    dst[..lo].fill(0.0);
+                    dst[hi..].fill(0.0);
+                    if s == 1 && lo < hi {
+                        dst[lo..hi].copy_from_slice(&src[lo + kj - p..hi + kj - p]);
+                    } else {
+                        for ow in lo..hi {
+                            dst[ow] = src[ow * s + kj - p];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: `img[c, oh·s − p + ki, ow·s − p + kj] += cols[(c, ki, kj), (oh, ow)]`
+/// (padding positions are dropped). `cols: (C·kh·kw, Ho·Wo)`, `img: (C, H, W)`.
+fn col2im(g: &Geometry, cols: &[f32], img: &mut [f32]) {
+    let (s, p, wo) = (g.stride, g.padding, g.wo);
+    for c in 0..g.channels {
+        let plane = &mut img[c * g.h * g.w..][..g.h * g.w];
+        for ki in 0..g.kh {
+            let (oh_lo, oh_hi) = valid_range(ki, g.ho, g.h, s, p);
+            for kj in 0..g.kw {
+                let (lo, hi) = valid_range(kj, wo, g.w, s, p);
+                let row = &cols[((c * g.kh + ki) * g.kw + kj) * g.positions()..][..g.positions()];
+                for oh in oh_lo..oh_hi {
+                    let src = &row[oh * wo..][..wo];
+                    let dst = &mut plane[(oh * s + ki - p) * g.w..][..g.w];
+                    if s == 1 && lo < hi {
+                        let dst = &mut dst[lo + kj - p..hi + kj - p];
+                        for (d, v) in dst.iter_mut().zip(&src[lo..hi]) {
+                            *d += v;
+                        }
+                    } else {
+                        for ow in lo..hi {
+                            dst[ow * s + kj - p] += src[ow];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The column matrix of `img`: `img` itself for an identity geometry, else [`im2col`] into
+/// `scratch`.
+fn columns<'a>(g: &Geometry, img: &'a [f32], scratch: &'a mut [f32]) -> &'a [f32] {
+    if g.is_identity() {
+        img
+    } else {
+        im2col(g, img, scratch);
+        scratch
+    }
+}
+
+/// `C ← A·B + β·C`, split over both cores when `par` (the caller is not already parallel).
+fn product(par: bool, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    if par {
+        gemm_par(1.0, a, b, beta, c)
+    } else {
+        gemm(1.0, a, b, beta, c)
+    }
+}
+
+/// Where to cut a batch into two halves computed at once, or `None` to stay on one thread.
+/// Depends only on the shapes.
+fn batch_split(batch: usize, work_per_sample: usize) -> Option<usize> {
+    (batch >= 2 && batch.saturating_mul(work_per_sample) >= PARALLEL_MIN_WORK).then_some(batch / 2)
+}
+
+/// Fills each `positions`-long channel plane of `y: (Cout, Ho·Wo)` with its bias; returns the
+/// β with which a product should then add into `y` (1 with a bias, 0 without).
+fn fill_bias(y: &mut [f32], bias: Option<&[f32]>, positions: usize) -> f32 {
+    match bias {
+        Some(b) => {
+            for (plane, &v) in y.chunks_exact_mut(positions).zip(b) {
+                plane.fill(v);
+            }
+            1.0
+        }
+        None => 0.0,
+    }
+}
+
+/// `db[c] += Σ_p dy[c, p]` for one sample's `dy: (C, P)`.
+fn bias_grad(db: &mut [f32], dy: &[f32], positions: usize) {
+    for (g, plane) in db.iter_mut().zip(dy.chunks_exact(positions)) {
+        *g += lane_sum(plane);
+    }
+}
+
+/// The sum of `v` in eight interleaved partial sums (vectorisable; a fixed order, so the same
+/// bits on every run).
+fn lane_sum(v: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (l, x) in lanes.iter_mut().zip(chunk) {
+            *l += x;
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// Runs `f(x_n.., y_n.., cols, par)` over the whole batch, or over its two halves at once.
+/// `x: (B, x_len)`, `y: (B, y_len)`; `cols` holds one scratch buffer per half.
+fn forward_in_halves<F>(
+    split: Option<usize>,
+    (x, x_len): (&[f32], usize),
+    (y, y_len): (&mut [f32], usize),
+    cols: &mut [Vec<f32>; 2],
+    f: &F,
+) where
+    F: Fn(&[f32], &mut [f32], &mut [f32], bool) + Sync,
+{
+    let [c0, c1] = cols;
+    match split {
+        None => f(x, y, c0, true),
+        Some(mid) => {
+            let (x0, x1) = x.split_at(mid * x_len);
+            let (y0, y1) = y.split_at_mut(mid * y_len);
+            rayon::join(|| f(x0, y0, c0, false), || f(x1, y1, c1, false));
+        }
+    }
+}
+
+/// One half of a batch in backward: its inputs, output gradients, where its gradients go, and
+/// its scratch buffers.
+struct Half<'a> {
+    /// The half's inputs, `(n, x_len)`.
+    x: &'a [f32],
+    /// The half's output gradients, `(n, y_len)`.
+    dy: &'a [f32],
+    /// Its input gradients, if wanted.
+    gx: Option<&'a mut [f32]>,
+    /// Where its weight gradient is added, if wanted.
+    gw: Option<&'a mut [f32]>,
+    /// Where its bias gradient is added, if wanted (a zeroed scratch buffer per half).
+    db: Option<&'a mut [f32]>,
+    cols: &'a mut [f32],
+    dcols: &'a mut [f32],
+}
+
+/// Scratch buffers of a backward pass: columns and bias gradients per half, and the second
+/// half's weight gradient.
+struct Scratch {
+    cols: [Vec<f32>; 2],
+    dcols: [Vec<f32>; 2],
+    db: [Vec<f32>; 2],
+    dw_hi: Vec<f32>,
+}
+
+impl Scratch {
+    /// Takes the buffers a backward pass needs from the pool (none of length 0).
+    fn take(
+        grads: &mut GradSink<'_>,
+        split: bool,
+        (cols, dcols, db, dw): (usize, usize, usize, usize),
+    ) -> Scratch {
+        let mut take = |len: usize, needed: bool| {
+            if needed && len > 0 {
+                grads.scratch(len)
+            } else {
+                Vec::new()
+            }
+        };
+        let mut s = Scratch {
+            cols: [take(cols, true), take(cols, split)],
+            dcols: [take(dcols, true), take(dcols, split)],
+            db: [take(db, true), take(db, split)],
+            dw_hi: take(dw, split),
+        };
+        s.dw_hi.fill(0.0);
+        s.db.iter_mut().for_each(|d| d.fill(0.0));
+        s
+    }
+
+    fn give(self, grads: &mut GradSink<'_>) {
+        let bufs = self.cols.into_iter().chain(self.dcols).chain(self.db);
+        for buf in bufs.chain([self.dw_hi]) {
+            if buf.capacity() > 0 {
+                grads.give(buf);
+            }
+        }
+    }
+}
+
+/// Runs `f(half, par)` over the whole batch, or over its two halves at once; the second half's
+/// weight gradient goes to a scratch buffer added into `gw` after both are done (a fixed order).
+/// Bias gradients go to one scratch buffer per half, added by the caller.
+fn backward_in_halves<F>(
+    split: Option<usize>,
+    (x, x_len): (&[f32], usize),
+    (dy, y_len): (&[f32], usize),
+    gx: Option<&mut [f32]>,
+    mut gw: Option<&mut [f32]>,
+    s: &mut Scratch,
+    f: &F,
+) where
+    F: Fn(Half<'_>, bool) + Sync,
+{
+    let [c0, c1] = &mut s.cols;
+    let [d0, d1] = &mut s.dcols;
+    let [b0, b1] = &mut s.db;
+    let Some(mid) = split else {
+        let whole = Half {
+            x,
+            dy,
+            gx,
+            gw,
+            db: bias(b0),
+            cols: c0,
+            dcols: d0,
+        };
+        return f(whole, true);
+    };
+    let (x0, x1) = x.split_at(mid * x_len);
+    let (dy0, dy1) = dy.split_at(mid * y_len);
+    let (gx0, gx1) = match gx {
+        Some(g) => {
+            let (a, b) = g.split_at_mut(mid * x_len);
+            (Some(a), Some(b))
+        }
+        None => (None, None),
+    };
+    let wants_w = gw.is_some();
+    let lo = Half {
+        x: x0,
+        dy: dy0,
+        gx: gx0,
+        gw: gw.as_deref_mut(),
+        db: bias(b0),
+        cols: c0,
+        dcols: d0,
+    };
+    let hi = Half {
+        x: x1,
+        dy: dy1,
+        gx: gx1,
+        gw: wants_w.then_some(&mut s.dw_hi[..]),
+        db: bias(b1),
+        cols: c1,
+        dcols: d1,
+    };
+    rayon::join(|| f(lo, false), || f(hi, false));
+    if let Some(gw) = gw {
+        for (acc, d) in gw.iter_mut().zip(&s.dw_hi) {
+            *acc += d;
+        }
+    }
+}
+
+/// A bias-gradient scratch buffer, or `None` when the bias needs no gradient (empty buffer).
+fn bias(b: &mut [f32]) -> Option<&mut [f32]> {
+    (!b.is_empty()).then_some(b)
+}
+
+/// Adds the per-half bias gradients into the bias's gradient, first half first.
+fn add_bias_grads(bias: Option<Var>, grads: &mut GradSink<'_>, halves: &[Vec<f32>; 2]) {
+    if let Some(gb) = bias.and_then(|b| grads.get(b)) {
+        for half in halves {
+            for (g, d) in gb.data_mut().iter_mut().zip(half) {
+                *g += d;
+            }
+        }
+    }
+}
+
+/// The four sizes of a `(B, C, H, W)` shape.
+fn dims4(op: &'static str, shape: &[usize], other: &[usize], what: &str) -> Result<[usize; 4]> {
+    match shape {
+        &[a, b, c, d] => Ok([a, b, c, d]),
+        _ => Err(shape_mismatch(op, shape, other, what.to_string())),
+    }
+}
+
+/// Checks the common arguments of both convolutions.
+fn check_conv(
+    g: &Graph<'_>,
+    op: &'static str,
+    x: Var,
+    weight: Var,
+    bias: Option<Var>,
+    stride: usize,
+) -> Result<([usize; 4], [usize; 4])> {
+    let (sx, sw) = (g.shape(x)?.to_vec(), g.shape(weight)?.to_vec());
+    let wants = if op == "conv2d" {
+        "the input must be (B, Cin, H, W) and the weight (Cout, Cin, kh, kw)"
+    } else {
+        "the input must be (B, Cin, H, W) and the weight (Cin, Cout, kh, kw)"
+    };
+    let dx = dims4(op, &sx, &sw, wants)?;
+    let dw = dims4(op, &sw, &sx, wants)?;
+    let cin_w = if op == "conv2d" { dw[1] } else { dw[0] };
+    if dx[1] != cin_w {
+        return Err(shape_mismatch(
+            op,
+            &sx,
+            &sw,
+            format!(
+                "the input has {} channels but the weight expects {cin_w}",
+                dx[1]
+            ),
+        ));
+    }
+    if dx[1..].contains(&0) || dw.contains(&0) {
+        return Err(shape_mismatch(
+            op,
+            &sx,
+            &sw,
+            "channels, image sides and kernel sides must be at least 1",
+        ));
+    }
+    if stride == 0 {
+        return Err(invalid(op, "the stride must be at least 1"));
+    }
+    if x == weight {
+        return Err(invalid(
+            op,
+            "the input and the weight must be different variables",
+        ));
+    }
+    if let Some(b) = bias {
+        let cout = if op == "conv2d" { dw[0] } else { dw[1] };
+        let sb = g.shape(b)?;
+        if sb != [cout] {
+            return Err(shape_mismatch(
+                op,
+                sb,
+                &[cout],
+                "the bias must have one value per output channel",
+            ));
+        }
+    }
+    Ok((dx, dw))
+}
+
+impl Graph<'_> {
+    /// 2-D convolution (cross-correlation, as PyTorch's `conv2d`):
+    /// `y[n, o, i, j] = b[o] + Σ_{c, ki, kj} w[o, c, ki, kj] · x[n, c, i·s − p + ki, j·s − p + kj]`
+    /// with zero padding.
+    ///
+    /// `x: (B, Cin, H, W)`, `weight: (Cout, Cin, kh, kw)`, `bias: (Cout)` →
+    /// `(B, Cout, Ho, Wo)` with `Ho = (H + 2p − kh) / s + 1`, `Wo = (W + 2p − kw) / s + 1`.
+    pub fn conv2d(
+        &mut self,
+        x: Var,
+        weight: Var,
+        bias: Option<Var>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Var> {
+        let ([batch, cin, h, w], [cout, _, kh, kw]) =
+            check_conv(self, "conv2d", x, weight, bias, stride)?;
+        if h + 2 * padding < kh || w + 2 * padding < kw {
+            return Err(shape_mismatch(
+                "conv2d",
+                self.shape(x)?,
+                self.shape(weight)?,
+                format!("the kernel {kh}x{kw} is larger than the padded input"),
+            ));
+        }
+        let (ho, wo) = (
+            (h + 2 * padding - kh) / stride + 1,
+            (w + 2 * padding - kw) / stride + 1,
+        );
+        let geom = Geometry {
+            channels: cin,
+            h,
+            w,
+            kh,
+            kw,
+            stride,
+            padding,
+            ho,
+            wo,
+        };
+        let (k, pos) = (geom.rows(), geom.positions());
+        let (x_len, y_len) = (geom.image_len(), cout * pos);
+        let split = batch_split(batch, cout * k * pos);
+        let mut out = self.alloc(batch * y_len);
+        let mut cols = self.column_buffers(geom.scratch_len(), split.is_some());
+        {
+            let wm = MatRef::new(self.value(weight).data(), cout, k);
+            let bias = bias.map(|b| self.value(b).data());
+            let sample = |x: &[f32], y: &mut [f32], cols: &mut [f32], par: bool| {
+                for (xn, yn) in x.chunks_exact(x_len).zip(y.chunks_exact_mut(y_len)) {
+                    let beta = fill_bias(yn, bias, pos);
+                    let c = MatRef::new(columns(&geom, xn, cols), k, pos);
+                    product(par, wm, c, beta, MatMut::new(yn, cout, pos));
+                }
+            };
+            let xs = self.value(x).data();
+            forward_in_halves(split, (xs, x_len), (&mut out, y_len), &mut cols, &sample);
+        }
+        cols.into_iter().for_each(|c| self.give_buffer(c));
+        let value = Tensor::from_parts(vec![batch, cout, ho, wo], out);
+        let inputs: Vec<Var> = [x, weight].into_iter().chain(bias).collect();
+        Ok(self.push_op("conv2d", value, &inputs, || Conv2dBackward {
+            x,
+            weight,
+            bias,
+            geom,
+            cout,
+        }))
+    }
+
+    /// 2-D transposed convolution (PyTorch's `conv_transpose2d`, without output padding): the
+    /// adjoint of [`Graph::conv2d`] with respect to its input, which upsamples by the stride.
+    ///
+    /// `x: (B, Cin, H, W)`, `weight: (Cin, Cout, kh, kw)` as PyTorch stores it, `bias: (Cout)` →
+    /// `(B, Cout, Ho, Wo)` with `Ho = (H − 1)·s − 2p + kh`, `Wo = (W − 1)·s − 2p + kw`.
+    pub fn conv_transpose2d(
+        &mut self,
+        x: Var,
+        weight: Var,
+        bias: Option<Var>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Var> {
+        let ([batch, cin, h, w], [_, cout, kh, kw]) =
+            check_conv(self, "conv_transpose2d", x, weight, bias, stride)?;
+        let side = |n: usize, k: usize| ((n - 1) * stride + k).checked_sub(2 * padding);
+        let (ho, wo) = match (side(h, kh), side(w, kw)) {
+            (Some(ho), Some(wo)) if ho > 0 && wo > 0 => (ho, wo),
+            _ => {
+                return Err(shape_mismatch(
+                    "conv_transpose2d",
+                    self.shape(x)?,
+                    self.shape(weight)?,
+                    format!("padding {padding} leaves no output"),
+                ))
+            }
+        };
+        // The conv2d whose input gradient this is: its image is our output, its output our input.
+        let geom = Geometry {
+            channels: cout,
+            h: ho,
+            w: wo,
+            kh,
+            kw,
+            stride,
+            padding,
+            ho: h,
+            wo: w,
+        };
+        let (k, pos) = (geom.rows(), geom.positions());
+        let (x_len, y_len) = (cin * pos, geom.image_len());
+        let split = batch_split(batch, cin * k * pos);
+        let mut out = self.alloc(batch * y_len);
+        let mut cols = self.column_buffers(geom.scratch_len(), split.is_some());
+        {
+            let wm = MatRef::new(self.value(weight).data(), cin, k);
+            let bias = bias.map(|b| self.value(b).data());
+            let sample = |x: &[f32], y: &mut [f32], cols: &mut [f32], par: bool| {
+                for (xn, yn) in x.chunks_exact(x_len).zip(y.chunks_exact_mut(y_len)) {
+                    let beta = fill_bias(yn, bias, ho * wo);
+                    let xm = MatRef::new(xn, cin, pos);
+                    if geom.is_identity() {
+                        product(par, wm.t(), xm, beta, MatMut::new(yn, k, pos));
+                    } else {
+                        if beta == 0.0 {
+                            yn.fill(0.0);
+                        }
+                        product(par, wm.t(), xm, 0.0, MatMut::new(cols, k, pos));
+                        col2im(&geom, cols, yn);
+                    }
+                }
+            };
+            let xs = self.value(x).data();
+            forward_in_halves(split, (xs, x_len), (&mut out, y_len), &mut cols, &sample);
+        }
+        cols.into_iter().for_each(|c| self.give_buffer(c));
+        let value = Tensor::from_parts(vec![batch, cout, ho, wo], out);
+        let inputs: Vec<Var> = [x, weight].into_iter().chain(bias).collect();
+        Ok(self.push_op("conv_transpose2d", value, &inputs, || {
+            ConvTranspose2dBackward {
+                x,
+                weight,
+                bias,
+                geom,
+                cin,
+            }
+        }))
+    }
+
+    /// One column buffer per half of the batch (none of length 0).
+    fn column_buffers(&mut self, len: usize, split: bool) -> [Vec<f32>; 2] {
+        let mut take = |needed: bool| {
+            if needed && len > 0 {
+                self.alloc(len)
+            } else {
+                Vec::new()
+            }
+        };
+        [take(true), take(split)]
+    }
+
+    /// Returns a temporary buffer to the pool.
+    fn give_buffer(&mut self, buf: Vec<f32>) {
+        if buf.capacity() > 0 {
+            self.pool.give(buf);
+        }
+    }
+}
+
+struct Conv2dBackward {
+    x: Var,
+    weight: Var,
+    bias: Option<Var>,
+    geom: Geometry,
+    cout: usize,
+}
+
+impl Backward for Conv2dBackward {
+    fn backward(
+        &self,
+        _out: &Tensor,
+        gout: &Tensor,
+        vals: &Values<'_>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        let (geom, cout) = (self.geom, self.cout);
+        let (k, pos) = (geom.rows(), geom.positions());
+        let (x_len, y_len) = (geom.image_len(), cout * pos);
+        let batch = gout.dim(0);
+        let wants_b = self.bias.is_some_and(|b| grads.get(b).is_some());
+        let wants_x = grads.get(self.x).is_some();
+        let wants_w = grads.get(self.weight).is_some();
+        let split = batch_split(batch, cout * k * pos);
+        let cols_len = if wants_w { geom.scratch_len() } else { 0 };
+        let dcols_len = if wants_x { geom.scratch_len() } else { 0 };
+        let dw_len = if wants_w { cout * k } else { 0 };
+        let db_len = if wants_b { cout } else { 0 };
+        let lens = (cols_len, dcols_len, db_len, dw_len);
+        let mut scratch = Scratch::take(grads, split.is_some(), lens);
+        let wm = MatRef::new(vals.get(self.weight).data(), cout, k);
+        // dW += dY_n · cols(x_n)ᵀ  (Cout×P · P×K);  dx_n += col2im(Wᵀ · dY_n)  (K×Cout · Cout×P).
+        let sample_grads = |mut h: Half<'_>, par: bool| {
+            let samples = h.x.chunks_exact(x_len).zip(h.dy.chunks_exact(y_len));
+            for (n, (xn, dyn_)) in samples.enumerate() {
+                let dy = MatRef::new(dyn_, cout, pos);
+                if let Some(db) = h.db.as_deref_mut() {
+                    bias_grad(db, dyn_, pos);
+                }
+                if let Some(gw) = h.gw.as_deref_mut() {
+                    let c = MatRef::new(columns(&geom, xn, h.cols), k, pos);
+                    product(par, dy, c.t(), 1.0, MatMut::new(gw, cout, k));
+                }
+                if let Some(gx) = h.gx.as_deref_mut() {
+                    let gxn = &mut gx[n * x_len..][..x_len];
+                    if geom.is_identity() {
+                        product(par, wm.t(), dy, 1.0, MatMut::new(gxn, k, pos));
+                    } else {
+                        product(par, wm.t(), dy, 0.0, MatMut::new(h.dcols, k, pos));
+                        col2im(&geom, h.dcols, gxn);
+                    }
+                }
+            }
+        };
+        let xs = vals.get(self.x).data();
+        let (gx, gw) = grads.get_two(self.x, self.weight);
+        backward_in_halves(
+            split,
+            (xs, x_len),
+            (gout.data(), y_len),
+            gx.map(|t| t.data_mut()),
+            gw.map(|t| t.data_mut()),
+            &mut scratch,
+            &sample_grads,
+        );
+        add_bias_grads(self.bias, grads, &scratch.db);
+        scratch.give(grads);
+        Ok(())
+    }
+}
+
+struct ConvTranspose2dBackward {
+    x: Var,
+    weight: Var,
+    bias: Option<Var>,
+    geom: Geometry,
+    cin: usize,
+}
+
+impl Backward for ConvTranspose2dBackward {
+    fn backward(
+        &self,
+        _out: &Tensor,
+        gout: &Tensor,
+        vals: &Values<'_>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        let (geom, cin) = (self.geom, self.cin);
+        let (k, pos) = (geom.rows(), geom.positions());
+        let (x_len, y_len) = (cin * pos, geom.image_len());
+        let batch = gout.dim(0);
+        let wants_b = self.bias.is_some_and(|b| grads.get(b).is_some());
+        let wants_x = grads.get(self.x).is_some();
+        let wants_w = grads.get(self.weight).is_some();
+        let split = batch_split(batch, cin * k * pos);
+        let cols_len = if wants_x || wants_w {
+            geom.scratch_len()
+        } else {
+            0
+        };
+        let dw_len = if wants_w { cin * k } else { 0 };
+        let db_len = if wants_b { geom.channels } else { 0 };
+        let lens = (cols_len, 0, db_len, dw_len);
+        let mut scratch = Scratch::take(grads, split.is_some(), lens);
+        let wm = MatRef::new(vals.get(self.weight).data(), cin, k);
+        // With cols = im2col(dY_n) (K×P): dx_n += W · cols (Cin×K · K×P); dW += x_n · colsᵀ.
+        let sample_grads = |mut h: Half<'_>, par: bool| {
+            let samples = h.x.chunks_exact(x_len).zip(h.dy.chunks_exact(y_len));
+            for (n, (xn, dyn_)) in samples.enumerate() {
+                if let Some(db) = h.db.as_deref_mut() {
+                    bias_grad(db, dyn_, geom.h * geom.w);
+                }
+                if h.gx.is_none() && h.gw.is_none() {
+                    continue;
+                }
+                let c = MatRef::new(columns(&geom, dyn_, h.cols), k, pos);
+                if let Some(gx) = h.gx.as_deref_mut() {
+                    let gxn = &mut gx[n * x_len..][..x_len];
+                    product(par, wm, c, 1.0, MatMut::new(gxn, cin, pos));
+                }
+                if let Some(gw) = h.gw.as_deref_mut() {
+                    let xm = MatRef::new(xn, cin, pos);
+                    product(par, xm, c.t(), 1.0, MatMut::new(gw, cin, k));
+                }
+            }
+        };
+        let xs = vals.get(self.x).data();
+        let (gx, gw) = grads.get_two(self.x, self.weight);
+        backward_in_halves(
+            split,
+            (xs, x_len),
+            (gout.data(), y_len),
+            gx.map(|t| t.data_mut()),
+            gw.map(|t| t.data_mut()),
+            &mut scratch,
+            &sample_grads,
+        );
+        add_bias_grads(self.bias, grads, &scratch.db);
+        scratch.give(grads);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_ranges_cover_exactly_the_inside() {
+        for &(k, n_out, n_in, s, p) in &[
+            (0, 5, 5, 1, 1),
+            (2, 5, 5, 1, 1),
+            (0, 3, 6, 2, 1),
+            (4, 3, 2, 1, 2),
+            (3, 2, 1, 3, 2),
+        ] {
+            let (lo, hi) = valid_range(k, n_out, n_in, s, p);
+            for o in 0..n_out {
+                let i = (o * s + k) as isize - p as isize;
+                let inside = i >= 0 && (i as usize) < n_in;
+                assert_eq!(
+                    inside,
+                    (lo..hi).contains(&o),
+                    "{k} {n_out} {n_in} {s} {p} o={o}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), c> = <x, col2im(c)> for any x, c.
+        let g = Geometry {
+            channels: 2,
+            h: 5,
+            w: 4,
+            kh: 3,
+            kw: 2,
+            stride: 2,
+            padding: 1,
+            ho: 3,
+            wo: 3,
+        };
+        let x: Vec<f32> = (0..g.image_len())
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
+        let c: Vec<f32> = (0..g.rows() * g.positions())
+            .map(|i| (i as f32 * 0.11).cos())
+            .collect();
+        let mut cols = vec![0.0; c.len()];
+        im2col(&g, &x, &mut cols);
+        let mut img = vec![0.0; x.len()];
+        col2im(&g, &c, &mut img);
+        let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
+        let rhs: f64 = x.iter().zip(&img).map(|(a, b)| f64::from(a * b)).sum();
+        assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
+    }
+}

@@ -1,0 +1,368 @@
+//! Batch normalisation over `(B, C)` or `(B, C, H, W)`, per channel `C`, as PyTorch's
+//! `batch_norm`: in training mode with the batch's statistics (the biased variance normalises,
+//! the unbiased one updates the running variance), in evaluation mode with the running ones.
+//!
+//! Per-channel sums accumulate in f64, each channel in a fixed order; large tensors are cut into
+//! two fixed halves (by channel for sums, by element for the rest), so results are bit-identical
+//! with 1 or 2 threads.
+
+use super::parallel::for_halves;
+use crate::error::{invalid, shape_mismatch, Result};
+use crate::graph::{Backward, GradSink, Graph, Values, Var};
+use crate::pool::BufferPool;
+use crate::tensor::Tensor;
+
+/// Work on fewer elements than this stays on one thread.
+const PARALLEL_MIN_LEN: usize = 1 << 15;
+
+/// The running statistics of one batch-norm layer, as PyTorch's `running_mean`, `running_var`
+/// and `num_batches_tracked` buffers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningStats {
+    /// The running mean, `(C)`; starts at 0.
+    pub mean: Tensor,
+    /// The running (unbiased) variance, `(C)`; starts at 1.
+    pub var: Tensor,
+    /// How many training batches have updated the statistics.
+    pub num_batches_tracked: u64,
+}
+
+impl RunningStats {
+    /// Fresh statistics for `channels` channels: mean 0, variance 1.
+    pub fn new(channels: usize) -> RunningStats {
+        RunningStats {
+            mean: Tensor::zeros(&[channels]),
+            var: Tensor::full(&[channels], 1.0),
+            num_batches_tracked: 0,
+        }
+    }
+
+    /// The number of channels.
+    pub fn channels(&self) -> usize {
+        self.mean.len()
+    }
+}
+
+/// How the elements of `(B, C, inner)` are laid out: `inner = H·W` (1 for `(B, C)`).
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    batch: usize,
+    channels: usize,
+    inner: usize,
+}
+
+impl Layout {
+    /// The values per channel, `B·inner`.
+    fn count(&self) -> usize {
+        self.batch * self.inner
+    }
+
+    /// Calls `f(n, slice)` for each of the `B` runs of channel `c` in `data`.
+    fn runs<'a>(&self, data: &'a [f32], c: usize) -> impl Iterator<Item = &'a [f32]> + 'a {
+        let (channels, inner) = (self.channels, self.inner);
+        (0..self.batch).map(move |n| &data[(n * channels + c) * inner..][..inner])
+    }
+
+    /// Calls `f(c, start, end)` for each run of one channel within the flat element range
+    /// `offset..offset + len` (`start`, `end` relative to `offset`).
+    fn channel_runs(&self, offset: usize, len: usize, mut f: impl FnMut(usize, usize, usize)) {
+        let end = offset + len;
+        let mut i = offset;
+        while i < end {
+            let row = i / self.inner;
+            let stop = ((row + 1) * self.inner).min(end);
+            f(row % self.channels, i - offset, stop - offset);
+            i = stop;
+        }
+    }
+}
+
+/// Runs `f(first_channel, a, b)` over two per-channel buffers cut into two halves by channel,
+/// processed at once when the tensor behind them (`work` elements) is large.
+fn channel_halves<F>(work: usize, a: &mut [f32], b: &mut [f32], f: F)
+where
+    F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
+{
+    let channels = a.len();
+    if work < PARALLEL_MIN_LEN || channels < 2 {
+        return f(0, a, b);
+    }
+    let mid = channels / 2;
+    let (a0, a1) = a.split_at_mut(mid);
+    let (b0, b1) = b.split_at_mut(mid);
+    rayon::join(|| f(0, a0, b0), || f(mid, a1, b1));
+}
+
+/// `Σ f(x)` over `v` in four interleaved f64 partial sums (a fixed order: the same bits on every
+/// run, without one long chain of dependent additions).
+fn lane_sum(v: &[f32], f: impl Fn(f32) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for chunk in &mut chunks {
+        for (l, &x) in lanes.iter_mut().zip(chunk) {
+            *l += f(x);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// `Σ f(a, b)` over two equally long slices, like [`lane_sum`].
+fn lane_sum2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(&x, &y)| f(x, y))
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+            *l += f(x, y);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
+impl Graph<'_> {
+    /// Batch normalisation: `y = γ·(x − μ)/√(σ² + eps) + β` per channel.
+    ///
+    /// `x: (B, C)` or `(B, C, H, W)`, `gamma: (C)`, `beta: (C)` → the shape of `x`. In training
+    /// mode ([`Graph::is_training`]) μ and σ² are the batch's mean and biased variance over
+    /// `B·H·W` values, and `running` is updated as
+    /// `mean ← (1 − momentum)·mean + momentum·μ`, `var ← (1 − momentum)·var + momentum·σ²·n/(n − 1)`;
+    /// in evaluation mode μ and σ² are `running`'s, which stays unchanged.
+    pub fn batch_norm(
+        &mut self,
+        x: Var,
+        gamma: Var,
+        beta: Var,
+        running: &mut RunningStats,
+        momentum: f32,
+        eps: f32,
+    ) -> Result<Var> {
+        let op = "batch_norm";
+        let shape = self.shape(x)?.to_vec();
+        let sg = self.shape(gamma)?.to_vec();
+        let layout = match shape[..] {
+            [batch, channels] => Layout {
+                batch,
+                channels,
+                inner: 1,
+            },
+            [batch, channels, h, w] => Layout {
+                batch,
+                channels,
+                inner: h * w,
+            },
+            _ => {
+                return Err(shape_mismatch(
+                    op,
+                    &shape,
+                    &sg,
+                    "the input must be (B, C) or (B, C, H, W)",
+                ))
+            }
+        };
+        let c = layout.channels;
+        for (what, s) in [
+            ("gamma", &sg[..]),
+            ("beta", self.shape(beta)?),
+            ("the running mean", running.mean.shape()),
+            ("the running variance", running.var.shape()),
+        ] {
+            if s != [c] {
+                return Err(shape_mismatch(
+                    op,
+                    &shape,
+                    s,
+                    format!("{what} must have one value per channel ({c})"),
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&momentum) {
+            return Err(invalid(
+                op,
+                format!("momentum must lie in [0, 1], got {momentum}"),
+            ));
+        }
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(invalid(
+                op,
+                format!("eps must be positive and finite, got {eps}"),
+            ));
+        }
+        let train = self.is_training();
+        let n = layout.count();
+        if train && n < 2 {
+            return Err(invalid(
+                op,
+                format!(
+                    "training needs more than one value per channel, got input shape {shape:?}"
+                ),
+            ));
+        }
+        let len = self.value(x).len();
+        let mut mean = self.alloc(c);
+        let mut inv_std = self.alloc(c);
+        let mut xhat = self.alloc(len);
+        let mut out = self.alloc(len);
+        {
+            let input = self.value(x).data();
+            if train {
+                // Two passes per channel: the mean, then the biased variance about it.
+                channel_halves(len, &mut mean, &mut inv_std, |first, mean, var| {
+                    for (i, (m, v)) in mean.iter_mut().zip(var.iter_mut()).enumerate() {
+                        let runs = || layout.runs(input, first + i);
+                        let total: f64 = runs().map(|r| lane_sum(r, f64::from)).sum();
+                        let mu = total / n as f64;
+                        let sq: f64 = runs()
+                            .map(|r| lane_sum(r, |x| (f64::from(x) - mu).powi(2)))
+                            .sum();
+                        (*m, *v) = (mu as f32, (sq / n as f64) as f32);
+                    }
+                });
+                let unbiased = n as f32 / (n - 1) as f32;
+                let (rm, rv) = (running.mean.data_mut(), running.var.data_mut());
+                for c in 0..c {
+                    rm[c] = (1.0 - momentum) * rm[c] + momentum * mean[c];
+                    rv[c] = (1.0 - momentum) * rv[c] + momentum * inv_std[c] * unbiased;
+                    inv_std[c] = 1.0 / (inv_std[c] + eps).sqrt();
+                }
+                running.num_batches_tracked += 1;
+            } else {
+                mean.copy_from_slice(running.mean.data());
+                for (s, &v) in inv_std.iter_mut().zip(running.var.data()) {
+                    *s = 1.0 / (v + eps).sqrt();
+                }
+            }
+            let (mean, inv_std) = (&mean[..], &inv_std[..]);
+            for_halves(&mut xhat, |offset, chunk| {
+                layout.channel_runs(offset, chunk.len(), |c, s, e| {
+                    let src = &input[offset + s..offset + e];
+                    for (h, &x) in chunk[s..e].iter_mut().zip(src) {
+                        *h = (x - mean[c]) * inv_std[c];
+                    }
+                });
+            });
+            let (g, b) = (self.value(gamma).data(), self.value(beta).data());
+            let xhat = &xhat[..];
+            for_halves(&mut out, |offset, chunk| {
+                layout.channel_runs(offset, chunk.len(), |c, s, e| {
+                    let src = &xhat[offset + s..offset + e];
+                    for (y, &h) in chunk[s..e].iter_mut().zip(src) {
+                        *y = g[c] * h + b[c];
+                    }
+                });
+            });
+        }
+        self.pool.give(mean);
+        let value = Tensor::from_parts(shape, out);
+        if ![x, gamma, beta].iter().any(|&v| self.requires_grad(v)) {
+            self.pool.give(xhat);
+            self.pool.give(inv_std);
+            return Ok(
+                self.push_op(op, value, &[x, gamma, beta], || BatchNormBackward {
+                    x,
+                    gamma,
+                    beta,
+                    layout,
+                    train,
+                    xhat: Vec::new(),
+                    inv_std: Vec::new(),
+                }),
+            );
+        }
+        Ok(
+            self.push_op(op, value, &[x, gamma, beta], || BatchNormBackward {
+                x,
+                gamma,
+                beta,
+                layout,
+                train,
+                xhat,
+                inv_std,
+            }),
+        )
+    }
+}
+
+/// With `x̂ = (x − μ)·s` (`s = 1/√(σ² + eps)`) and `y = γ·x̂ + β`, per channel over its `n` values:
+/// `dβ = Σ dy`, `dγ = Σ dy·x̂`, and in training mode (μ, σ² depend on x)
+/// `dx = γ·s·(dy − Σdy/n − x̂·Σ(dy·x̂)/n)`; in evaluation mode `dx = γ·s·dy`.
+struct BatchNormBackward {
+    x: Var,
+    gamma: Var,
+    beta: Var,
+    layout: Layout,
+    train: bool,
+    xhat: Vec<f32>,
+    inv_std: Vec<f32>,
+}
+
+impl Backward for BatchNormBackward {
+    fn backward(
+        &self,
+        _out: &Tensor,
+        gout: &Tensor,
+        vals: &Values<'_>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        let (layout, dy, xhat) = (self.layout, gout.data(), &self.xhat[..]);
+        let c = layout.channels;
+        let mut sum_dy = grads.scratch(c);
+        let mut sum_dy_xhat = grads.scratch(c);
+        channel_halves(dy.len(), &mut sum_dy, &mut sum_dy_xhat, |first, s1, s2| {
+            for (i, (a, b)) in s1.iter_mut().zip(s2.iter_mut()).enumerate() {
+                let (mut t1, mut t2) = (0.0f64, 0.0f64);
+                for (d, h) in layout.runs(dy, first + i).zip(layout.runs(xhat, first + i)) {
+                    t1 += lane_sum(d, f64::from);
+                    t2 += lane_sum2(d, h, |d, h| f64::from(d) * f64::from(h));
+                }
+                (*a, *b) = (t1 as f32, t2 as f32);
+            }
+        });
+        if let Some(gb) = grads.get(self.beta) {
+            for (g, s) in gb.data_mut().iter_mut().zip(&sum_dy) {
+                *g += s;
+            }
+        }
+        if let Some(gg) = grads.get(self.gamma) {
+            for (g, s) in gg.data_mut().iter_mut().zip(&sum_dy_xhat) {
+                *g += s;
+            }
+        }
+        if let Some(gx) = grads.get(self.x) {
+            let (gamma, inv_std) = (vals.get(self.gamma).data(), &self.inv_std[..]);
+            let (s1, s2) = (&sum_dy[..], &sum_dy_xhat[..]);
+            let inv_n = 1.0 / layout.count() as f32;
+            let train = self.train;
+            for_halves(gx.data_mut(), |offset, chunk| {
+                layout.channel_runs(offset, chunk.len(), |c, s, e| {
+                    let k = gamma[c] * inv_std[c];
+                    let (d, h) = (&dy[offset + s..offset + e], &xhat[offset + s..offset + e]);
+                    let parts = chunk[s..e].iter_mut().zip(d).zip(h);
+                    if train {
+                        let (m1, m2) = (s1[c] * inv_n, s2[c] * inv_n);
+                        for ((g, &d), &h) in parts {
+                            *g += k * (d - m1 - h * m2);
+                        }
+                    } else {
+                        for ((g, &d), _) in parts {
+                            *g += k * d;
+                        }
+                    }
+                });
+            });
+        }
+        grads.give(sum_dy);
+        grads.give(sum_dy_xhat);
+        Ok(())
+    }
+
+    fn recycle(self: Box<Self>, pool: &mut BufferPool) {
+        pool.give(self.xhat);
+        pool.give(self.inv_std);
+    }
+}

@@ -1,0 +1,347 @@
+//! [`TrainConfig`]: every hyperparameter of a training run. Its defaults are the reference
+//! configuration of the design: latent 100; G 100→256→512→784 with LeakyReLU(0.2) and tanh;
+//! D 784→512→256→1 with LeakyReLU(0.2); BCE with logits; Adam lr 2e-4, betas (0.5, 0.999);
+//! batch 64; data in [-1, 1]; 20 epochs.
+
+use crate::error::{GanError, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The activation between hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiddenActivation {
+    /// LeakyReLU with the configured slope (0.2 by default).
+    LeakyRelu,
+    /// ReLU.
+    Relu,
+}
+
+/// The generator's output non-linearity, which also fixes how pixels are scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputKind {
+    /// tanh output; data scaled to [-1, 1].
+    Tanh,
+    /// sigmoid output; data scaled to [0, 1].
+    Sigmoid,
+}
+
+/// Which optimizer trains both networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Adam (β1, β2, ε).
+    Adam,
+    /// RMSprop (α, ε, momentum).
+    Rmsprop,
+    /// SGD with optional momentum.
+    Sgd,
+}
+
+macro_rules! kebab_enum {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The name used on the command line and in TOML files.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "unknown value '{other}' (expected one of: {})",
+                        [$($name),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+kebab_enum!(HiddenActivation { LeakyRelu => "leaky-relu", Relu => "relu" });
+kebab_enum!(OutputKind { Tanh => "tanh", Sigmoid => "sigmoid" });
+kebab_enum!(OptimizerKind { Adam => "adam", Rmsprop => "rmsprop", Sgd => "sgd" });
+
+/// Every hyperparameter of a training run, as written to `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Passes over the training digits.
+    pub epochs: usize,
+    /// Real digits per batch (the discriminator also sees as many generated ones).
+    pub batch: usize,
+    /// Which digits to train on: `all`, one digit (`3`) or a list (`3,5`).
+    pub digits: String,
+    /// Length of the noise vector.
+    pub latent: usize,
+    /// Hidden layer sizes of the generator, from the noise side.
+    pub g_hidden: Vec<usize>,
+    /// Hidden layer sizes of the discriminator, from the image side.
+    pub d_hidden: Vec<usize>,
+    /// Activation between hidden layers (both networks).
+    pub activation: HiddenActivation,
+    /// Slope of LeakyReLU for negative inputs.
+    pub leaky_slope: f32,
+    /// Generator output (and data scaling).
+    pub output: OutputKind,
+    /// Optimizer of both networks.
+    pub optimizer: OptimizerKind,
+    /// Generator learning rate.
+    pub lr_g: f64,
+    /// Discriminator learning rate.
+    pub lr_d: f64,
+    /// Adam's β1.
+    pub beta1: f64,
+    /// Adam's β2.
+    pub beta2: f64,
+    /// Adam's and RMSprop's ε.
+    pub eps: f64,
+    /// RMSprop's smoothing constant α.
+    pub rms_alpha: f64,
+    /// Momentum of SGD and RMSprop.
+    pub momentum: f64,
+    /// The one seed behind every random choice (initialisation, noise, shuffling).
+    pub seed: u64,
+    /// Write `checkpoints/epoch-NNNN.safetensors` every this many epochs (0: only `latest`).
+    pub checkpoint_every: usize,
+    /// The sample grid is `grid × grid` digits from a fixed noise vector.
+    pub grid: usize,
+    /// Folder holding the MNIST IDX files.
+    pub data_dir: String,
+    /// Evaluate FID and the class ratio every this many epochs (0: never).
+    pub eval_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> TrainConfig {
+        TrainConfig {
+            epochs: 20,
+            batch: 64,
+            digits: "all".into(),
+            latent: 100,
+            g_hidden: vec![256, 512],
+            d_hidden: vec![512, 256],
+            activation: HiddenActivation::LeakyRelu,
+            leaky_slope: 0.2,
+            output: OutputKind::Tanh,
+            optimizer: OptimizerKind::Adam,
+            lr_g: 2e-4,
+            lr_d: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            eps: 1e-8,
+            rms_alpha: 0.99,
+            momentum: 0.0,
+            seed: 0,
+            checkpoint_every: 5,
+            grid: 8,
+            data_dir: "data/mnist".into(),
+            eval_every: 0,
+        }
+    }
+}
+
+/// Parses a digit selection: `all`, `3`, or `3,5`.
+pub fn parse_digits(spec: &str) -> Result<Vec<u8>> {
+    let spec = spec.trim();
+    if spec.eq_ignore_ascii_case("all") {
+        return Ok((0..10).collect());
+    }
+    let mut digits = Vec::new();
+    for part in spec.split(',') {
+        let part = part.trim();
+        match part.parse::<u8>() {
+            Ok(d) if d <= 9 => {
+                if !digits.contains(&d) {
+                    digits.push(d);
+                }
+            }
+            _ => {
+                return Err(GanError::Config(format!(
+                    "digits: '{part}' is not a digit 0-9 (use e.g. --digits 3, --digits 3,5 or --digits all)"
+                )))
+            }
+        }
+    }
+    digits.sort_unstable();
+    Ok(digits)
+}
+
+impl TrainConfig {
+    /// Reads a TOML file; absent keys keep their defaults, unknown keys are an error.
+    pub fn from_toml(text: &str) -> std::result::Result<TrainConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The configuration as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a TrainConfig always serialises")
+    }
+
+    /// The selected digits, sorted.
+    pub fn digit_list(&self) -> Result<Vec<u8>> {
+        parse_digits(&self.digits)
+    }
+
+    /// Checks every value; the message names the field and says what is accepted.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |msg: String| Err(GanError::Config(msg));
+        let positive = [
+            ("epochs", self.epochs),
+            ("batch", self.batch),
+            ("latent", self.latent),
+            ("grid", self.grid),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return fail(format!("{name} must be at least 1, got 0"));
+            }
+        }
+        for (name, value) in [("lr_g", self.lr_g), ("lr_d", self.lr_d)] {
+            if !(value.is_finite() && value > 0.0) {
+                return fail(format!(
+                    "{name} (learning rate) must be a positive number, got {value}"
+                ));
+            }
+        }
+        for (name, sizes) in [("g_hidden", &self.g_hidden), ("d_hidden", &self.d_hidden)] {
+            if sizes.contains(&0) {
+                return fail(format!(
+                    "{name}: hidden sizes must be at least 1, got {sizes:?}"
+                ));
+            }
+        }
+        for (name, value) in [
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("rms_alpha", self.rms_alpha),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return fail(format!("{name} must be in [0, 1), got {value}"));
+            }
+        }
+        if !(self.momentum >= 0.0 && self.momentum < 1.0) {
+            return fail(format!("momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return fail(format!(
+                "eps must be a small positive number, got {}",
+                self.eps
+            ));
+        }
+        if !(self.leaky_slope.is_finite() && self.leaky_slope >= 0.0) {
+            return fail(format!("leaky_slope must be ≥ 0, got {}", self.leaky_slope));
+        }
+        if self.batch > 60_000 {
+            return fail(format!(
+                "batch {} is larger than the training set",
+                self.batch
+            ));
+        }
+        self.digit_list().map(|_| ())
+    }
+
+    /// The fields that differ from `other`, as `name: ours vs theirs` (for `--resume` checks).
+    pub fn differences(&self, other: &TrainConfig) -> Vec<String> {
+        let ours = toml::Table::try_from(self).unwrap_or_default();
+        let theirs = toml::Table::try_from(other).unwrap_or_default();
+        ours.iter()
+            .filter(|(k, v)| theirs.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                let t = theirs
+                    .get(k)
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "absent".into());
+                format!("{k}: {v} vs {t}")
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_reference_configuration_and_valid() {
+        let c = TrainConfig::default();
+        c.validate().unwrap();
+        assert_eq!((c.latent, c.batch, c.epochs), (100, 64, 20));
+        assert_eq!(c.g_hidden, [256, 512]);
+        assert_eq!(c.d_hidden, [512, 256]);
+        assert_eq!((c.lr_g, c.lr_d, c.beta1, c.beta2), (2e-4, 2e-4, 0.5, 0.999));
+    }
+
+    #[test]
+    fn toml_round_trips_and_rejects_unknown_keys() {
+        let c = TrainConfig {
+            digits: "3,5".into(),
+            ..TrainConfig::default()
+        };
+        assert_eq!(TrainConfig::from_toml(&c.to_toml()).unwrap(), c);
+        let partial = TrainConfig::from_toml("epochs = 3\noutput = \"sigmoid\"").unwrap();
+        assert_eq!(
+            (partial.epochs, partial.output, partial.batch),
+            (3, OutputKind::Sigmoid, 64)
+        );
+        let err = TrainConfig::from_toml("epoch = 3").unwrap_err();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let bad = TrainConfig {
+            lr_d: -1.0,
+            ..TrainConfig::default()
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("lr_d (learning rate) must be a positive number, got -1"));
+        let bad = TrainConfig {
+            batch: 0,
+            ..TrainConfig::default()
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("batch must be at least 1"));
+        let bad = TrainConfig {
+            digits: "12".into(),
+            ..TrainConfig::default()
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("'12' is not a digit 0-9"));
+    }
+
+    #[test]
+    fn digits_parse() {
+        assert_eq!(parse_digits("all").unwrap().len(), 10);
+        assert_eq!(parse_digits("5, 3,5").unwrap(), vec![3, 5]);
+    }
+
+    #[test]
+    fn differences_name_fields() {
+        let a = TrainConfig::default();
+        let b = TrainConfig {
+            batch: 32,
+            ..TrainConfig::default()
+        };
+        assert_eq!(a.differences(&b), vec!["batch: 64 vs 32".to_string()]);
+    }
+}

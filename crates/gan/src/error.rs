@@ -1,0 +1,82 @@
+//! The `gan` crate's error type: every message says what went wrong and, where a user can fix
+//! it, how.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Everything that can go wrong while configuring, training, sampling or saving a GAN.
+#[derive(Debug, Error)]
+pub enum GanError {
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The data set could not be loaded.
+    #[error(transparent)]
+    Data(#[from] mnist_idx::Error),
+    /// The engine refused an op (a bug in a model definition, reported with shapes).
+    #[error("engine: {0}")]
+    Engine(#[from] autograd::Error),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A checkpoint is unreadable or does not match the model.
+    #[error("checkpoint {}: {reason}", path.display())]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A run folder cannot be used as asked.
+    #[error("{}: {reason}", path.display())]
+    Run {
+        /// The run folder.
+        path: PathBuf,
+        /// What was wrong and what to do.
+        reason: String,
+    },
+    /// Training produced a non-finite loss.
+    #[error(
+        "training diverged at epoch {epoch}, step {step}: {what} became {value}; the last good \
+         checkpoint is kept in {}; try a lower learning rate (--lr)",
+        checkpoint.display()
+    )]
+    Diverged {
+        /// The epoch (1-based) in which it happened.
+        epoch: usize,
+        /// The global step.
+        step: u64,
+        /// Which quantity.
+        what: &'static str,
+        /// Its value.
+        value: f32,
+        /// The last checkpoint written before.
+        checkpoint: PathBuf,
+    },
+    /// Drawing an image or plot failed.
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    /// A quality metric could not be computed.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+    /// Training was interrupted (Ctrl-C) after a checkpoint was written.
+    #[error("interrupted; a checkpoint was written to {}: continue with --resume", checkpoint.display())]
+    Interrupted {
+        /// The checkpoint written on the way out.
+        checkpoint: PathBuf,
+    },
+}
+
+/// The `gan` crate's result type.
+pub type Result<T> = std::result::Result<T, GanError>;
+
+/// Wraps an I/O error with the path it concerns.
+pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> GanError {
+    let path = path.into();
+    move |source| GanError::Io { path, source }
+}

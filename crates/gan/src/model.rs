@@ -1,0 +1,169 @@
+//! The MLP generator and discriminator.
+//!
+//! Both are `nn.Sequential`-shaped: linear layers at even indices, activations at odd ones, so
+//! parameter names match a PyTorch module holding `self.layers = nn.Sequential(...)`:
+//! `generator.layers.0.weight` `[256, 100]`, `generator.layers.2.weight`, ... (`[out, in]` as
+//! `nn.Linear` keeps them).
+
+use crate::config::{HiddenActivation, OutputKind, TrainConfig};
+use crate::error::Result;
+use autograd::nn::{Activation, Init, Linear, Module};
+use autograd::{Graph, ParamId, ParamStore, Var};
+use rand::Rng;
+
+/// Pixels of one MNIST digit.
+pub const IMAGE_PIXELS: usize = 28 * 28;
+
+/// A multi-layer perceptron: linear layers with one activation between them and an optional
+/// activation on the output.
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    prefix: String,
+    layers: Vec<Linear>,
+    hidden: Activation,
+    output: Option<Activation>,
+}
+
+impl Mlp {
+    /// Registers the layers `{prefix}.layers.{2i}` for the sizes `inputs → hidden… → outputs`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: &mut ParamStore,
+        prefix: &str,
+        inputs: usize,
+        hidden_sizes: &[usize],
+        outputs: usize,
+        hidden: Activation,
+        output: Option<Activation>,
+        rng: &mut impl Rng,
+    ) -> Result<Mlp> {
+        let sizes: Vec<usize> = std::iter::once(inputs)
+            .chain(hidden_sizes.iter().copied())
+            .chain([outputs])
+            .collect();
+        let mut layers = Vec::with_capacity(sizes.len() - 1);
+        for (i, pair) in sizes.windows(2).enumerate() {
+            let name = format!("{prefix}.layers.{}", 2 * i);
+            layers.push(Linear::new(
+                store,
+                &name,
+                pair[0],
+                pair[1],
+                true,
+                Init::PyTorchDefault,
+                rng,
+            )?);
+        }
+        Ok(Mlp {
+            prefix: prefix.to_string(),
+            layers,
+            hidden,
+            output,
+        })
+    }
+
+    /// The generator of a configuration: latent → g_hidden → 784, tanh or sigmoid output.
+    pub fn generator(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Mlp> {
+        let output = match c.output {
+            OutputKind::Tanh => Activation::Tanh,
+            OutputKind::Sigmoid => Activation::Sigmoid,
+        };
+        let hidden = hidden_activation(c);
+        Mlp::new(
+            store,
+            "generator",
+            c.latent,
+            &c.g_hidden,
+            IMAGE_PIXELS,
+            hidden,
+            Some(output),
+            rng,
+        )
+    }
+
+    /// The discriminator of a configuration: 784 → d_hidden → one logit.
+    pub fn discriminator(
+        store: &mut ParamStore,
+        c: &TrainConfig,
+        rng: &mut impl Rng,
+    ) -> Result<Mlp> {
+        let hidden = hidden_activation(c);
+        Mlp::new(
+            store,
+            "discriminator",
+            IMAGE_PIXELS,
+            &c.d_hidden,
+            1,
+            hidden,
+            None,
+            rng,
+        )
+    }
+
+    /// The name prefix of this network's parameters.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Input features.
+    pub fn inputs(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.inputs)
+    }
+
+    /// The linear layers, in order.
+    pub fn layers(&self) -> &[Linear] {
+        &self.layers
+    }
+}
+
+fn hidden_activation(c: &TrainConfig) -> Activation {
+    match c.activation {
+        HiddenActivation::LeakyRelu => Activation::LeakyRelu(c.leaky_slope),
+        HiddenActivation::Relu => Activation::Relu,
+    }
+}
+
+impl Module for Mlp {
+    fn forward(&mut self, g: &mut Graph<'_>, x: Var) -> autograd::Result<Var> {
+        let mut h = x;
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            h = layer.forward(g, h)?;
+            if i < last {
+                h = self.hidden.apply(g, h)?;
+            } else if let Some(out) = self.output {
+                h = out.apply(g, h)?;
+            }
+        }
+        Ok(h)
+    }
+
+    fn params(&self) -> Vec<ParamId> {
+        self.layers.iter().flat_map(|l| l.params()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn reference_shapes_and_pytorch_names() {
+        let mut store = ParamStore::new();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let c = TrainConfig::default();
+        let g = Mlp::generator(&mut store, &c, &mut rng).unwrap();
+        let d = Mlp::discriminator(&mut store, &c, &mut rng).unwrap();
+        let w0 = store.find("generator.layers.0.weight").unwrap();
+        assert_eq!(store.get(w0).shape(), &[256, 100]);
+        let w4 = store.find("generator.layers.4.weight").unwrap();
+        assert_eq!(store.get(w4).shape(), &[784, 512]);
+        let d4 = store.find("discriminator.layers.4.bias").unwrap();
+        assert_eq!(store.get(d4).shape(), &[1]);
+        assert_eq!(g.params().len() + d.params().len(), store.len());
+        // 100·256 + 256 + 256·512 + 512 + 512·784 + 784 = 559,632 generator parameters.
+        let g_total: usize = g.params().iter().map(|&id| store.get(id).len()).sum();
+        assert_eq!(g_total, 559_632);
+    }
+}

@@ -9,6 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` to `path` atomically. The folder must exist.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_io(path, bytes).map_err(io_error(path))
+}
+
+/// [`write_atomic`] with a plain I/O error, for modules with their own error type. On failure
+/// the temporary file is removed and `path` is left as it was.
+pub fn write_atomic_io(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -27,9 +33,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         drop(file);
         fs::rename(&tmp, path)
     })();
-    if let Err(e) = result {
+    if result.is_err() {
+        // Best effort: the temporary file may not even exist.
         let _ = fs::remove_file(&tmp);
-        return Err(io_error(path)(e));
     }
-    Ok(())
+    result
 }

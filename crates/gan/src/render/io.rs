@@ -1,9 +1,8 @@
 //! PNG in and out, and the atomic write every file of this module goes through.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
 
 use super::image::{luma, GrayImage};
 use super::{RenderError, Result, MAX_SIDE};
@@ -12,37 +11,10 @@ use super::{RenderError, Result, MAX_SIDE};
 /// disk, then renamed over `path`. On failure the temporary file is removed and `path` is left
 /// as it was. The folder must exist.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let write_err = |source| RenderError::Write {
+    crate::atomic::write_atomic_io(path, bytes).map_err(|source| RenderError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| RenderError::InvalidInput(format!("{}: not a file name", path.display())))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-
-    let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(source) = result {
-        // Best effort: the temporary file may not even exist.
-        let _ = fs::remove_file(&tmp);
-        return Err(write_err(source));
-    }
-    Ok(())
+    })
 }
 
 /// Encodes 8-bit pixels (`channels` 1 = grey, 3 = RGB) as PNG bytes; `path` is for messages.
@@ -154,6 +126,7 @@ pub fn load_png_gray(path: impl AsRef<Path>) -> Result<GrayImage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn no_temp_files(dir: &Path) -> bool {
         fs::read_dir(dir)

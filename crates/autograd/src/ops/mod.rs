@@ -6,6 +6,7 @@ pub(crate) mod conv;
 pub(crate) mod dropout;
 pub mod elementwise;
 pub(crate) mod gemm;
+mod im2col;
 pub(crate) mod loss;
 pub(crate) mod matmul;
 pub(crate) mod norm;

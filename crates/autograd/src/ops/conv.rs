@@ -11,6 +11,7 @@
 //! and the second into a scratch buffer that is added afterwards. The cut depends only on the
 //! shapes, never on the number of threads, so results are bit-identical with 1 or 2 threads.
 
+use super::bias::{bias_grad, fill_bias};
 use super::gemm::{gemm, gemm_par, MatMut, MatRef};
 use super::im2col::{col2im, columns, Geometry};
 use crate::error::{invalid, shape_mismatch, Result};
@@ -33,41 +34,6 @@ fn product(par: bool, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
 /// Depends only on the shapes.
 fn batch_split(batch: usize, work_per_sample: usize) -> Option<usize> {
     (batch >= 2 && batch.saturating_mul(work_per_sample) >= PARALLEL_MIN_WORK).then_some(batch / 2)
-}
-
-/// Fills each `positions`-long channel plane of `y: (Cout, Ho·Wo)` with its bias; returns the
-/// β with which a product should then add into `y` (1 with a bias, 0 without).
-fn fill_bias(y: &mut [f32], bias: Option<&[f32]>, positions: usize) -> f32 {
-    match bias {
-        Some(b) => {
-            for (plane, &v) in y.chunks_exact_mut(positions).zip(b) {
-                plane.fill(v);
-            }
-            1.0
-        }
-        None => 0.0,
-    }
-}
-
-/// `db[c] += Σ_p dy[c, p]` for one sample's `dy: (C, P)`.
-fn bias_grad(db: &mut [f32], dy: &[f32], positions: usize) {
-    for (g, plane) in db.iter_mut().zip(dy.chunks_exact(positions)) {
-        *g += lane_sum(plane);
-    }
-}
-
-/// The sum of `v` in eight interleaved partial sums (vectorisable; a fixed order, so the same
-/// bits on every run).
-fn lane_sum(v: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let mut chunks = v.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (l, x) in lanes.iter_mut().zip(chunk) {
-            *l += x;
-        }
-    }
-    let tail: f32 = chunks.remainder().iter().sum();
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// Runs `f(x_n.., y_n.., cols, par)` over the whole batch, or over its two halves at once.
@@ -616,58 +582,5 @@ impl Backward for ConvTranspose2dBackward {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ops::im2col::{im2col, valid_range};
-
-    #[test]
-    fn valid_ranges_cover_exactly_the_inside() {
-        for &(k, n_out, n_in, s, p) in &[
-            (0, 5, 5, 1, 1),
-            (2, 5, 5, 1, 1),
-            (0, 3, 6, 2, 1),
-            (4, 3, 2, 1, 2),
-            (3, 2, 1, 3, 2),
-        ] {
-            let (lo, hi) = valid_range(k, n_out, n_in, s, p);
-            for o in 0..n_out {
-                let i = (o * s + k) as isize - p as isize;
-                let inside = i >= 0 && (i as usize) < n_in;
-                assert_eq!(
-                    inside,
-                    (lo..hi).contains(&o),
-                    "{k} {n_out} {n_in} {s} {p} o={o}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn col2im_is_the_adjoint_of_im2col() {
-        // <im2col(x), c> = <x, col2im(c)> for any x, c.
-        let g = Geometry {
-            channels: 2,
-            h: 5,
-            w: 4,
-            kh: 3,
-            kw: 2,
-            stride: 2,
-            padding: 1,
-            ho: 3,
-            wo: 3,
-        };
-        let x: Vec<f32> = (0..g.image_len())
-            .map(|i| (i as f32 * 0.37).sin())
-            .collect();
-        let c: Vec<f32> = (0..g.rows() * g.positions())
-            .map(|i| (i as f32 * 0.11).cos())
-            .collect();
-        let mut cols = vec![0.0; c.len()];
-        im2col(&g, &x, &mut cols);
-        let mut img = vec![0.0; x.len()];
-        col2im(&g, &c, &mut img);
-        let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
-        let rhs: f64 = x.iter().zip(&img).map(|(a, b)| f64::from(a * b)).sum();
-        assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
-    }
-}
+#[path = "conv_tests.rs"]
+mod tests;

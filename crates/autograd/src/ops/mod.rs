@@ -2,6 +2,7 @@
 //! beside it in the same file.
 
 pub(crate) mod activation;
+mod bias;
 pub(crate) mod conv;
 pub(crate) mod dropout;
 pub mod elementwise;

@@ -12,8 +12,10 @@ pub mod model;
 pub mod optim;
 pub mod render;
 pub mod rng;
+pub mod run;
 pub mod train;
 
 pub use config::TrainConfig;
 pub use error::{GanError, Result};
+pub use run::RunDir;
 pub use train::{Gan, Trainer};

@@ -1,4 +1,4 @@
-//! The adversarial training step and epoch loop, with no files involved (see [`crate::run`]).
+//! The adversarial training step and epoch loop, with no files involved (the run folder is [`crate::run`]).
 //!
 //! One step, for a batch of `B` real digits and `B` noise vectors `z`:
 //! 1. Discriminator: `G(z)` is computed forward-only (the generator is frozen), real and fake
@@ -57,6 +57,24 @@ impl Gan {
         let zv = g.constant_from(z.shape(), z.data())?;
         let x = self.generator.forward(&mut g, zv)?;
         Ok(g.value(x).data().to_vec())
+    }
+
+    /// `n` digits from the sample stream of `seed`, as u8 grey levels (`n × 784`, 0 background,
+    /// 255 ink), generated 1,000 at a time. The same seed gives the same digits.
+    pub fn sample_u8(&mut self, n: usize, seed: u64) -> Result<Vec<u8>> {
+        const CHUNK: usize = 1_000;
+        let mut rng = rng::stream(seed, rng::STREAM_SAMPLE);
+        let mut pool = BufferPool::new();
+        let mut out = Vec::with_capacity(n * IMAGE_PIXELS);
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(CHUNK);
+            let z = self.noise(take, &mut rng);
+            let pixels = self.generate(&z, &mut pool)?;
+            out.extend(crate::run::pixels_to_u8(&pixels, self.config.output));
+            left -= take;
+        }
+        Ok(out)
     }
 
     /// Noise of shape `[n, latent]` from `rng`.

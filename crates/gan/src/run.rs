@@ -1,0 +1,206 @@
+//! The run folder `gan train` leaves, and loading what it holds:
+//!
+//! ```text
+//! runs/<name>/config.toml, metrics.csv, real.png, samples/epoch-NNNN.png, plots/*.png,
+//!             progress.gif, checkpoints/latest.safetensors, checkpoints/epoch-NNNN.safetensors,
+//!             eval.json
+//! ```
+
+use crate::checkpoint::Checkpoint;
+use crate::config::{OutputKind, TrainConfig};
+use crate::error::{io_error, GanError, Result};
+use crate::render::PixelRange;
+use crate::train::Gan;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A run folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `runs/<name>` (or the first free `runs/run-NNN` without a name) with its
+    /// sub-folders. An existing folder is an error unless `force`, which removes it first.
+    pub fn create(runs: &Path, name: Option<&str>, force: bool) -> Result<RunDir> {
+        let path = match name {
+            Some(name) => {
+                if name.is_empty() || name.contains(['/', '\\']) || name == ".." || name == "." {
+                    return Err(GanError::Run {
+                        path: runs.join(name),
+                        reason: "a run name must be one plain folder name (no slashes)".into(),
+                    });
+                }
+                runs.join(name)
+            }
+            None => first_free(runs),
+        };
+        if path.exists() {
+            if !force {
+                return Err(GanError::Run {
+                    path,
+                    reason: "already exists: choose another --name, continue it with \
+                             --resume, or add --force to replace it"
+                        .into(),
+                });
+            }
+            fs::remove_dir_all(&path).map_err(io_error(&path))?;
+        }
+        let run = RunDir { path };
+        for dir in [run.samples_dir(), run.plots_dir(), run.checkpoints_dir()] {
+            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        }
+        Ok(run)
+    }
+
+    /// Opens an existing run folder that has a configuration and a latest checkpoint.
+    pub fn open(path: impl Into<PathBuf>) -> Result<RunDir> {
+        let run = RunDir { path: path.into() };
+        if !run.path.is_dir() {
+            return Err(GanError::Run {
+                path: run.path,
+                reason: "no such run folder (runs are made by `gan train`, under runs/)".into(),
+            });
+        }
+        for needed in [run.config_path(), run.latest_checkpoint()] {
+            if !needed.is_file() {
+                return Err(GanError::Run {
+                    path: run.path.clone(),
+                    reason: format!(
+                        "has no {}: it is not a finished or checkpointed `gan train` run",
+                        needed.strip_prefix(&run.path).unwrap_or(&needed).display()
+                    ),
+                });
+            }
+        }
+        Ok(run)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `config.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.path.join("config.toml")
+    }
+
+    /// `metrics.csv`.
+    pub fn metrics_path(&self) -> PathBuf {
+        self.path.join("metrics.csv")
+    }
+
+    /// `samples/`, the fixed-noise grids.
+    pub fn samples_dir(&self) -> PathBuf {
+        self.path.join("samples")
+    }
+
+    /// `samples/epoch-NNNN.png`.
+    pub fn sample_grid_path(&self, epoch: usize) -> PathBuf {
+        self.samples_dir().join(format!("epoch-{epoch:04}.png"))
+    }
+
+    /// `plots/`.
+    pub fn plots_dir(&self) -> PathBuf {
+        self.path.join("plots")
+    }
+
+    /// `checkpoints/`.
+    pub fn checkpoints_dir(&self) -> PathBuf {
+        self.path.join("checkpoints")
+    }
+
+    /// `checkpoints/latest.safetensors`.
+    pub fn latest_checkpoint(&self) -> PathBuf {
+        self.checkpoints_dir().join("latest.safetensors")
+    }
+
+    /// `checkpoints/epoch-NNNN.safetensors`.
+    pub fn epoch_checkpoint(&self, epoch: usize) -> PathBuf {
+        self.checkpoints_dir()
+            .join(format!("epoch-{epoch:04}.safetensors"))
+    }
+
+    /// `eval.json`.
+    pub fn eval_path(&self) -> PathBuf {
+        self.path.join("eval.json")
+    }
+
+    /// The run's configuration, from `config.toml`.
+    pub fn config(&self) -> Result<TrainConfig> {
+        let path = self.config_path();
+        let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+        let config = TrainConfig::from_toml(&text).map_err(|e| GanError::Run {
+            path: path.clone(),
+            reason: format!("unreadable configuration: {e}"),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The networks as the latest checkpoint left them.
+    pub fn load_gan(&self) -> Result<Gan> {
+        let mut gan = Gan::new(&self.config()?)?;
+        Checkpoint::read(&self.latest_checkpoint())?.load_params(&mut gan.params)?;
+        Ok(gan)
+    }
+}
+
+fn first_free(runs: &Path) -> PathBuf {
+    (1u64..)
+        .map(|i| runs.join(format!("run-{i:03}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| runs.join("run"))
+}
+
+/// How generated pixels map to grey levels for a given output activation.
+pub fn pixel_range(output: OutputKind) -> PixelRange {
+    match output {
+        OutputKind::Tanh => PixelRange::MinusOneToOne,
+        OutputKind::Sigmoid => PixelRange::ZeroToOne,
+    }
+}
+
+/// Generated pixels (in the range of `output`) as u8 grey levels, 0 background, 255 ink.
+pub fn pixels_to_u8(pixels: &[f32], output: OutputKind) -> Vec<u8> {
+    let range = pixel_range(output);
+    pixels.iter().map(|&v| range.to_u8(v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_refuses_existing_without_force_and_names_the_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::create(tmp.path(), Some("a"), false).unwrap();
+        assert!(run.samples_dir().is_dir() && run.checkpoints_dir().is_dir());
+        let err = RunDir::create(tmp.path(), Some("a"), false).unwrap_err();
+        assert!(err.to_string().contains("--force"), "{err}");
+        fs::write(run.path().join("marker"), b"x").unwrap();
+        let again = RunDir::create(tmp.path(), Some("a"), true).unwrap();
+        assert!(!again.path().join("marker").exists());
+    }
+
+    #[test]
+    fn unnamed_runs_take_the_first_free_number() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = RunDir::create(tmp.path(), None, false).unwrap();
+        let b = RunDir::create(tmp.path(), None, false).unwrap();
+        assert!(a.path().ends_with("run-001") && b.path().ends_with("run-002"));
+    }
+
+    #[test]
+    fn bad_names_and_missing_runs_are_explained() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(RunDir::create(tmp.path(), Some("../x"), false).is_err());
+        let err = RunDir::open(tmp.path().join("nope")).unwrap_err();
+        assert!(err.to_string().contains("no such run folder"), "{err}");
+        fs::create_dir_all(tmp.path().join("empty")).unwrap();
+        let err = RunDir::open(tmp.path().join("empty")).unwrap_err();
+        assert!(err.to_string().contains("config.toml"), "{err}");
+    }
+}

@@ -1,6 +1,9 @@
 //! The `gan` command: train, sample and inspect GANs on handwritten digits.
 
+mod config_flags;
 mod idx;
+mod interrupt;
+mod progress;
 mod sample;
 mod train;
 
@@ -21,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a GAN (defaults: the reference configuration, 20 epochs).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Draw digits from a trained run's generator into a PNG grid or an IDX file.
     Sample(sample::SampleArgs),
     /// Inspect IDX files.
@@ -37,7 +40,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Sample(args) => sample::run(args),
         Command::Idx(args) => idx::run(args),
     }

@@ -120,6 +120,8 @@ pub struct TrainConfig {
     pub data_dir: String,
     /// Evaluate FID and the class ratio every this many epochs (0: never).
     pub eval_every: usize,
+    /// Train on only the first this many selected digits (0: all of them); for quick trials.
+    pub limit: usize,
 }
 
 impl Default for TrainConfig {
@@ -147,6 +149,7 @@ impl Default for TrainConfig {
             grid: 8,
             data_dir: "data/mnist".into(),
             eval_every: 0,
+            limit: 0,
         }
     }
 }

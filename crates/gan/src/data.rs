@@ -41,6 +41,14 @@ impl TrainingData {
         Ok(TrainingData { images, labels })
     }
 
+    /// Keeps only the first `n` digits (all of them when `n` is 0 or larger than the set).
+    pub fn truncate(&mut self, n: usize) {
+        if n > 0 && n < self.len() {
+            self.labels.truncate(n);
+            self.images.truncate(n * IMAGE_PIXELS);
+        }
+    }
+
     /// The number of digits.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -114,6 +122,16 @@ mod tests {
         assert!((buf[255] - 1.0).abs() < 1e-6);
         data.fill_batch(&[0], OutputKind::Sigmoid, &mut buf);
         assert!((buf[255] - 1.0).abs() < 1e-6 && buf[0] == 0.0);
+    }
+
+    #[test]
+    fn truncate_keeps_the_first_digits() {
+        let mut data = tiny();
+        data.truncate(1);
+        assert_eq!(data.len(), 1);
+        assert_eq!(data.image(0)[1], 1);
+        data.truncate(0);
+        assert_eq!(data.len(), 1);
     }
 
     #[test]

@@ -42,9 +42,9 @@ pub enum GanError {
     },
     /// Training produced a non-finite loss.
     #[error(
-        "training diverged at epoch {epoch}, step {step}: {what} became {value}; the last good \
-         checkpoint is kept in {}; try a lower learning rate (--lr)",
-        checkpoint.display()
+        "training diverged at epoch {epoch}, step {step}: {what} became {value}; {}; try a lower \
+         learning rate (--lr)",
+        kept_checkpoint(checkpoint)
     )]
     Diverged {
         /// The epoch (1-based) in which it happened.
@@ -55,8 +55,8 @@ pub enum GanError {
         what: &'static str,
         /// Its value.
         value: f32,
-        /// The last checkpoint written before.
-        checkpoint: PathBuf,
+        /// The last good checkpoint, untouched, if one was written before.
+        checkpoint: Option<PathBuf>,
     },
     /// Drawing an image or plot failed.
     #[error(transparent)]
@@ -65,11 +65,29 @@ pub enum GanError {
     #[error(transparent)]
     Metrics(#[from] crate::metrics::MetricsError),
     /// Training was interrupted (Ctrl-C) after a checkpoint was written.
-    #[error("interrupted; a checkpoint was written to {}: continue with --resume", checkpoint.display())]
+    #[error(
+        "interrupted; a checkpoint was written to {}: continue with `gan train --resume {}`",
+        checkpoint.display(),
+        run_of(checkpoint).display()
+    )]
     Interrupted {
         /// The checkpoint written on the way out.
         checkpoint: PathBuf,
     },
+}
+
+fn run_of(checkpoint: &std::path::Path) -> &std::path::Path {
+    checkpoint
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(checkpoint)
+}
+
+fn kept_checkpoint(checkpoint: &Option<PathBuf>) -> String {
+    match checkpoint {
+        Some(path) => format!("the last good checkpoint is kept in {}", path.display()),
+        None => "no checkpoint had been written yet".into(),
+    }
 }
 
 /// The `gan` crate's result type.

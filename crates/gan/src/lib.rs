@@ -13,9 +13,11 @@ pub mod optim;
 pub mod render;
 pub mod rng;
 pub mod run;
+pub mod session;
 pub mod train;
 
 pub use config::TrainConfig;
 pub use error::{GanError, Result};
 pub use run::RunDir;
+pub use session::TrainingRun;
 pub use train::{Gan, Trainer};

@@ -44,7 +44,9 @@ pub mod plot;
 pub use animation::{epoch_sample_paths, save_gif, save_gif_from_pngs, GifAnimation};
 pub use bar::{save_bar_chart, BarChart};
 pub use compose::hstack_labeled;
-pub use curves::{save_comparison_plots, save_training_plots, TrainingCurves};
+pub use curves::{
+    save_comparison_plots, save_training_plots, TrainingCurves, CHART_HEIGHT, CHART_WIDTH,
+};
 pub use grid::{digit_grid_f32, digit_grid_u8, GridLayout, PixelRange};
 pub use image::GrayImage;
 pub use io::{load_png_gray, save_png};

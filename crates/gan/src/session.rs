@@ -1,0 +1,349 @@
+//! A training run on disk: a [`Trainer`] tied to a [`RunDir`], which after every epoch writes
+//! the fixed-noise grid, `metrics.csv`, the plots, `progress.gif` and the checkpoints, and which
+//! can stop (Ctrl-C) with a checkpoint and resume from it to the same bytes.
+//!
+//! Resuming is exact because everything random is recomputed or restored: the epoch's shuffle
+//! comes from the seed and the epoch number, the noise stream's position is saved, and so are
+//! the batch within the epoch, the optimizers' state and the epoch's running sums.
+
+use crate::atomic::write_atomic;
+use crate::checkpoint::{self, Checkpoint, CheckpointMeta};
+use crate::config::TrainConfig;
+use crate::data::TrainingData;
+use crate::error::{GanError, Result};
+use crate::render::{self, GridLayout, LineChart, Series, TrainingCurves};
+use crate::rng;
+use crate::run::{pixel_range, RunDir};
+use crate::train::{EpochAccumulator, EpochMetrics, Gan, Progress, Trainer};
+use autograd::Tensor;
+use std::path::{Path, PathBuf};
+
+/// Fields of the configuration that may change when a run is resumed.
+pub const RESUMABLE_FIELDS: [&str; 4] = ["epochs", "eval_every", "checkpoint_every", "data_dir"];
+
+/// Milliseconds per frame of `progress.gif`.
+const GIF_FRAME_MS: u32 = 400;
+
+/// Measures sample quality at the end of an epoch: `(FID, largest/smallest class ratio)`.
+pub type QualityProbe = Box<dyn FnMut(&mut Gan) -> Result<(f64, f64)>>;
+
+/// What one finished epoch left behind.
+#[derive(Debug, Clone)]
+pub struct EpochReport {
+    /// The epoch's figures (with FID and class ratio when they were measured).
+    pub metrics: EpochMetrics,
+    /// The fixed-noise grid of this epoch.
+    pub grid: PathBuf,
+    /// Problems that did not stop training (e.g. the GIF could not be rebuilt).
+    pub warnings: Vec<String>,
+}
+
+/// A trainer writing into a run folder.
+pub struct TrainingRun {
+    run: RunDir,
+    trainer: Trainer,
+    fixed_noise: Tensor,
+    probe: Option<QualityProbe>,
+}
+
+impl TrainingRun {
+    /// Starts a fresh run in a new run folder (see [`RunDir::create`] for `runs`, `name` and
+    /// `force`): loads the data first, so a bad data folder leaves no empty run behind and
+    /// replaces nothing, then writes `config.toml` and `real.png`.
+    pub fn start(
+        runs: &Path,
+        name: Option<&str>,
+        force: bool,
+        config: &TrainConfig,
+    ) -> Result<TrainingRun> {
+        config.validate()?;
+        let data = load_data(config)?;
+        let run = RunDir::create(runs, name, force)?;
+        write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
+        let session = TrainingRun::new(run, Trainer::new(config, data)?);
+        session.write_real_grid()?;
+        Ok(session)
+    }
+
+    /// Steps left until the configured number of epochs.
+    pub fn steps_left(&self) -> u64 {
+        let t = &self.trainer;
+        let epochs_left = t.config().epochs.saturating_sub(t.epoch) as u64;
+        (epochs_left * t.batches_per_epoch() as u64).saturating_sub(t.batch_in_epoch as u64)
+    }
+
+    /// Continues `run` from its latest checkpoint with `config`, which may differ from the
+    /// run's own only in [`RESUMABLE_FIELDS`] (e.g. more epochs); any other difference is an
+    /// error naming the fields.
+    pub fn resume(run: RunDir, config: &TrainConfig) -> Result<TrainingRun> {
+        config.validate()?;
+        let saved = run.config()?;
+        let changed = fixed_differences(config, &saved);
+        if !changed.is_empty() {
+            return Err(GanError::Run {
+                path: run.path().to_path_buf(),
+                reason: format!(
+                    "--resume: the settings given disagree with the run's config.toml ({}); \
+                     only {} may change when resuming: drop the other flags, or start a new \
+                     run with another --name",
+                    changed.join("; "),
+                    RESUMABLE_FIELDS.join(", ")
+                ),
+            });
+        }
+        let path = run.latest_checkpoint();
+        let ckpt = Checkpoint::read(&path)?;
+        let meta = &ckpt.meta;
+        let ckpt_config =
+            TrainConfig::from_toml(meta.get("config", &path)?).map_err(|e| bad(&path, &e))?;
+        let mismatch = fixed_differences(&ckpt_config, &saved);
+        if !mismatch.is_empty() {
+            return Err(bad(
+                &path,
+                &format!(
+                    "was written with another configuration than config.toml ({})",
+                    mismatch.join("; ")
+                ),
+            ));
+        }
+        let mut trainer = Trainer::new(config, load_data(config)?)?;
+        ckpt.load_params(&mut trainer.gan.params)?;
+        ckpt.load_optimizer("generator", &mut trainer.opt_g, &trainer.gan.params)?;
+        ckpt.load_optimizer("discriminator", &mut trainer.opt_d, &trainer.gan.params)?;
+        trainer.epoch = meta.parse("epoch", &path)?;
+        trainer.batch_in_epoch = meta.parse("batch_in_epoch", &path)?;
+        trainer.step = meta.parse("step", &path)?;
+        let word_pos: u128 = meta.parse("noise_word_pos", &path)?;
+        trainer.noise_rng = rng::restore(config.seed, rng::STREAM_NOISE, word_pos);
+        trainer.acc = serde_json::from_str::<EpochAccumulator>(meta.get("epoch_sums", &path)?)
+            .map_err(|e| bad(&path, &format!("unreadable epoch_sums: {e}")))?;
+        trainer.history = serde_json::from_str::<Vec<EpochMetrics>>(meta.get("history", &path)?)
+            .map_err(|e| bad(&path, &format!("unreadable history: {e}")))?;
+        if trainer.batch_in_epoch >= trainer.batches_per_epoch() {
+            return Err(bad(&path, "its position within the epoch is past the end"));
+        }
+        if trainer.epoch >= config.epochs {
+            return Err(GanError::Run {
+                path: run.path().to_path_buf(),
+                reason: format!(
+                    "already trained for {} epochs: to continue, ask for more, e.g. \
+                     --resume {} --epochs {}",
+                    trainer.epoch,
+                    run.path().display(),
+                    trainer.epoch + 10
+                ),
+            });
+        }
+        if *config != saved {
+            write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
+        }
+        Ok(TrainingRun::new(run, trainer))
+    }
+
+    fn new(run: RunDir, mut trainer: Trainer) -> TrainingRun {
+        let cells = trainer.config().grid * trainer.config().grid;
+        let seed = trainer.config().seed;
+        let fixed_noise = trainer
+            .gan
+            .noise(cells, &mut rng::stream(seed, rng::STREAM_FIXED_NOISE));
+        trainer.history.shrink_to_fit();
+        TrainingRun {
+            run,
+            trainer,
+            fixed_noise,
+            probe: None,
+        }
+    }
+
+    /// Measures quality with `probe` every `eval_every` epochs (and after the last one).
+    pub fn set_quality_probe(&mut self, probe: QualityProbe) {
+        self.probe = Some(probe);
+    }
+
+    /// The run folder.
+    pub fn run(&self) -> &RunDir {
+        &self.run
+    }
+
+    /// The trainer (networks, optimizers, position).
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    /// Trains until the configured number of epochs. `on_step` sees every step and returns
+    /// `false` to stop: a checkpoint is then written and [`GanError::Interrupted`] returned.
+    /// `on_epoch` sees each finished epoch. A non-finite loss stops training with
+    /// [`GanError::Diverged`], leaving the last good checkpoint untouched.
+    pub fn train(
+        &mut self,
+        mut on_step: impl FnMut(&Progress) -> bool,
+        mut on_epoch: impl FnMut(&EpochReport),
+    ) -> Result<()> {
+        while self.trainer.epoch < self.trainer.config().epochs {
+            match self.trainer.train_epoch(&mut on_step) {
+                Ok(Some(metrics)) => {
+                    let report = self.finish_epoch(metrics)?;
+                    on_epoch(&report);
+                }
+                Ok(None) => {
+                    let checkpoint = self.save_checkpoint()?;
+                    return Err(GanError::Interrupted { checkpoint });
+                }
+                Err(GanError::Diverged {
+                    epoch,
+                    step,
+                    what,
+                    value,
+                    ..
+                }) => {
+                    let latest = self.run.latest_checkpoint();
+                    return Err(GanError::Diverged {
+                        epoch,
+                        step,
+                        what,
+                        value,
+                        checkpoint: latest.is_file().then_some(latest),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_epoch(&mut self, mut metrics: EpochMetrics) -> Result<EpochReport> {
+        let epoch = metrics.epoch;
+        let config = self.trainer.config().clone();
+        let due =
+            config.eval_every > 0 && (epoch % config.eval_every == 0 || epoch == config.epochs);
+        if let (true, Some(probe)) = (due, self.probe.as_mut()) {
+            let (fid, ratio) = probe(&mut self.trainer.gan)?;
+            metrics.fid = Some(fid);
+            metrics.class_ratio = Some(ratio);
+            if let Some(last) = self.trainer.history.last_mut() {
+                *last = metrics.clone();
+            }
+        }
+        self.write_metrics()?;
+        let pixels = self.trainer.generate(&self.fixed_noise)?;
+        let layout = GridLayout::new(config.grid, config.grid);
+        let grid = render::digit_grid_f32(&pixels, 28, 28, pixel_range(config.output), &layout)?;
+        let grid_path = self.run.sample_grid_path(epoch);
+        render::save_png(&grid, &grid_path)?;
+        self.write_plots()?;
+        let mut warnings = Vec::new();
+        let frames = render::epoch_sample_paths(self.run.samples_dir())?;
+        let gif = self.run.path().join("progress.gif");
+        if let Err(e) = render::save_gif_from_pngs(&frames, GIF_FRAME_MS, &gif) {
+            warnings.push(format!("{} not updated: {e}", gif.display()));
+        }
+        self.save_checkpoint()?;
+        Ok(EpochReport {
+            metrics,
+            grid: grid_path,
+            warnings,
+        })
+    }
+
+    fn write_real_grid(&self) -> Result<()> {
+        let grid = self.trainer.config().grid;
+        let data = self.trainer.data();
+        let cells = (grid * grid).min(data.len());
+        let real: Vec<u8> = (0..cells).flat_map(|i| data.image(i).to_vec()).collect();
+        let layout = GridLayout::for_count(cells, grid);
+        let image = render::digit_grid_u8(&real, 28, 28, &layout)?;
+        render::save_png(&image, self.run.path().join("real.png"))?;
+        Ok(())
+    }
+
+    fn write_metrics(&self) -> Result<()> {
+        let mut csv = String::from(EpochMetrics::CSV_HEADER);
+        csv.push('\n');
+        for m in &self.trainer.history {
+            csv.push_str(&m.csv_row());
+            csv.push('\n');
+        }
+        write_atomic(&self.run.metrics_path(), csv.as_bytes())
+    }
+
+    fn write_plots(&self) -> Result<()> {
+        let h = &self.trainer.history;
+        let col = |f: fn(&EpochMetrics) -> f64| h.iter().map(f).collect::<Vec<f64>>();
+        let curves = TrainingCurves {
+            epoch: col(|m| m.epoch as f64),
+            d_loss: col(|m| m.d_loss),
+            g_loss: col(|m| m.g_loss),
+            d_acc_real: col(|m| m.d_acc_real),
+            d_acc_fake: col(|m| m.d_acc_fake),
+            d_acc: col(|m| m.d_acc),
+        };
+        render::save_training_plots(&curves, self.run.plots_dir())?;
+        let fid: Vec<(f64, f64)> = h
+            .iter()
+            .filter_map(|m| Some((m.epoch as f64, m.fid?)))
+            .collect();
+        if !fid.is_empty() {
+            let chart = LineChart::new(
+                "FID against the test digits (lower is better)",
+                "epoch",
+                "FID",
+            )
+            .with_series(Series::new("FID", fid));
+            let path = self.run.plots_dir().join("quality.png");
+            render::save_line_chart(&chart, path, render::CHART_WIDTH, render::CHART_HEIGHT)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `checkpoints/latest.safetensors` (and `epoch-NNNN` at every `checkpoint_every`
+    /// finished epoch) with everything [`TrainingRun::resume`] needs; returns the latest's path.
+    pub fn save_checkpoint(&self) -> Result<PathBuf> {
+        let t = &self.trainer;
+        let mut meta = CheckpointMeta::default();
+        meta.set("epoch", t.epoch);
+        meta.set("batch_in_epoch", t.batch_in_epoch);
+        meta.set("step", t.step);
+        meta.set("config", t.config().to_toml());
+        meta.set("noise_word_pos", rng::position(&t.noise_rng));
+        meta.set("optimizer.generator.steps", t.opt_g.steps());
+        meta.set("optimizer.discriminator.steps", t.opt_d.steps());
+        meta.set("epoch_sums", to_json(&t.acc)?);
+        meta.set("history", to_json(&t.history)?);
+        let opts = [("generator", &t.opt_g), ("discriminator", &t.opt_d)];
+        let latest = self.run.latest_checkpoint();
+        checkpoint::save(&latest, &t.gan.params, &opts, &meta)?;
+        let every = t.config().checkpoint_every;
+        if t.batch_in_epoch == 0 && every > 0 && t.epoch % every == 0 {
+            let path = self.run.epoch_checkpoint(t.epoch);
+            checkpoint::save(&path, &t.gan.params, &opts, &meta)?;
+        }
+        Ok(latest)
+    }
+}
+
+fn load_data(config: &TrainConfig) -> Result<TrainingData> {
+    let mut data = TrainingData::load(&config.data_dir, &config.digit_list()?)?;
+    data.truncate(config.limit);
+    Ok(data)
+}
+
+fn fixed_differences(a: &TrainConfig, b: &TrainConfig) -> Vec<String> {
+    a.differences(b)
+        .into_iter()
+        .filter(|d| {
+            let field = d.split(':').next().unwrap_or_default();
+            !RESUMABLE_FIELDS.contains(&field)
+        })
+        .collect()
+}
+
+fn bad(path: &std::path::Path, reason: &str) -> GanError {
+    GanError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| GanError::Config(format!("cannot encode: {e}")))
+}

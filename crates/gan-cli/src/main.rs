@@ -4,7 +4,9 @@ mod config_flags;
 mod idx;
 mod interrupt;
 mod progress;
+mod quality;
 mod sample;
+mod sweep;
 mod train;
 
 use anyhow::Result;
@@ -27,6 +29,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Draw digits from a trained run's generator into a PNG grid or an IDX file.
     Sample(sample::SampleArgs),
+    /// Train one run per value of one hyperparameter and compare them.
+    Sweep(Box<sweep::SweepArgs>),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
 }
@@ -42,6 +46,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(*args),
         Command::Sample(args) => sample::run(args),
+        Command::Sweep(args) => sweep::run(*args),
         Command::Idx(args) => idx::run(args),
     }
 }

@@ -3,7 +3,7 @@
 
 use gan::session::EpochReport;
 use gan::train::Progress;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::time::Duration;
 
 /// A progress bar for the steps left in a run.
@@ -17,7 +17,21 @@ impl TrainingProgress {
     /// A bar for `steps_left` steps of a run of `epochs` epochs; `label` prefixes every line
     /// (e.g. a sweep's setting; may be empty).
     pub fn new(steps_left: u64, epochs: usize, label: &str) -> TrainingProgress {
-        let bar = ProgressBar::new(steps_left);
+        TrainingProgress::with_bar(ProgressBar::new(steps_left), epochs, label)
+    }
+
+    /// The same, as one of several bars shown together (parallel sweep runs).
+    pub fn in_group(
+        group: &MultiProgress,
+        steps_left: u64,
+        epochs: usize,
+        label: &str,
+    ) -> TrainingProgress {
+        let bar = group.add(ProgressBar::new(steps_left));
+        TrainingProgress::with_bar(bar, epochs, label)
+    }
+
+    fn with_bar(bar: ProgressBar, epochs: usize, label: &str) -> TrainingProgress {
         let style = ProgressStyle::with_template(
             "{prefix} [{bar:28.cyan/blue}] {pos}/{len} {msg} {elapsed_precise} elapsed, {eta} left",
         )

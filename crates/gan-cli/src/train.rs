@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 /// Flags of `gan train`.
 #[derive(Parser)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// Hyperparameters (defaults: the reference configuration).
     #[command(flatten)]

@@ -14,6 +14,7 @@ pub mod render;
 pub mod rng;
 pub mod run;
 pub mod session;
+pub mod sweep;
 pub mod train;
 
 pub use config::TrainConfig;

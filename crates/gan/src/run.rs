@@ -24,6 +24,20 @@ impl RunDir {
     /// Creates `runs/<name>` (or the first free `runs/run-NNN` without a name) with its
     /// sub-folders. An existing folder is an error unless `force`, which removes it first.
     pub fn create(runs: &Path, name: Option<&str>, force: bool) -> Result<RunDir> {
+        let path = RunDir::free_path(runs, name, force)?;
+        if path.exists() {
+            fs::remove_dir_all(&path).map_err(io_error(&path))?;
+        }
+        let run = RunDir { path };
+        for dir in [run.samples_dir(), run.plots_dir(), run.checkpoints_dir()] {
+            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        }
+        Ok(run)
+    }
+
+    /// The folder [`RunDir::create`] would use, checked but not touched: an error for a bad
+    /// name, or for an existing folder unless `force`.
+    pub fn free_path(runs: &Path, name: Option<&str>, force: bool) -> Result<PathBuf> {
         let path = match name {
             Some(name) => {
                 if name.is_empty() || name.contains(['/', '\\']) || name == ".." || name == "." {
@@ -36,22 +50,15 @@ impl RunDir {
             }
             None => first_free(runs),
         };
-        if path.exists() {
-            if !force {
-                return Err(GanError::Run {
-                    path,
-                    reason: "already exists: choose another --name, continue it with \
-                             --resume, or add --force to replace it"
-                        .into(),
-                });
-            }
-            fs::remove_dir_all(&path).map_err(io_error(&path))?;
+        if path.exists() && !force {
+            return Err(GanError::Run {
+                path,
+                reason: "already exists: choose another --name, continue it with --resume, or \
+                         add --force to replace it"
+                    .into(),
+            });
         }
-        let run = RunDir { path };
-        for dir in [run.samples_dir(), run.plots_dir(), run.checkpoints_dir()] {
-            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        }
-        Ok(run)
+        Ok(path)
     }
 
     /// Opens an existing run folder that has a configuration and a latest checkpoint.

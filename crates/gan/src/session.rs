@@ -57,6 +57,7 @@ impl TrainingRun {
         config: &TrainConfig,
     ) -> Result<TrainingRun> {
         config.validate()?;
+        RunDir::free_path(runs, name, force)?;
         let data = load_data(config)?;
         let run = RunDir::create(runs, name, force)?;
         write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
@@ -268,15 +269,7 @@ impl TrainingRun {
 
     fn write_plots(&self) -> Result<()> {
         let h = &self.trainer.history;
-        let col = |f: fn(&EpochMetrics) -> f64| h.iter().map(f).collect::<Vec<f64>>();
-        let curves = TrainingCurves {
-            epoch: col(|m| m.epoch as f64),
-            d_loss: col(|m| m.d_loss),
-            g_loss: col(|m| m.g_loss),
-            d_acc_real: col(|m| m.d_acc_real),
-            d_acc_fake: col(|m| m.d_acc_fake),
-            d_acc: col(|m| m.d_acc),
-        };
+        let curves = training_curves(h);
         render::save_training_plots(&curves, self.run.plots_dir())?;
         let fid: Vec<(f64, f64)> = h
             .iter()
@@ -319,6 +312,27 @@ impl TrainingRun {
         }
         Ok(latest)
     }
+}
+
+/// The per-epoch curves of a run's history, for the plots.
+pub fn training_curves(history: &[EpochMetrics]) -> TrainingCurves {
+    let col = |f: fn(&EpochMetrics) -> f64| history.iter().map(f).collect::<Vec<f64>>();
+    TrainingCurves {
+        epoch: col(|m| m.epoch as f64),
+        d_loss: col(|m| m.d_loss),
+        g_loss: col(|m| m.g_loss),
+        d_acc_real: col(|m| m.d_acc_real),
+        d_acc_fake: col(|m| m.d_acc_fake),
+        d_acc: col(|m| m.d_acc),
+    }
+}
+
+/// The metrics history saved in a run's latest checkpoint.
+pub fn saved_history(run: &RunDir) -> Result<Vec<EpochMetrics>> {
+    let path = run.latest_checkpoint();
+    let ckpt = Checkpoint::read(&path)?;
+    serde_json::from_str(ckpt.meta.get("history", &path)?)
+        .map_err(|e| bad(&path, &format!("unreadable history: {e}")))
 }
 
 fn load_data(config: &TrainConfig) -> Result<TrainingData> {

@@ -3,6 +3,7 @@
 mod idx;
 mod sample;
 mod train;
+mod traverse;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Draw digits from a trained run's generator into a PNG grid or an IDX file.
     Sample(sample::SampleArgs),
+    /// Draw what a trained generator makes along paths through its noise space (PNG, GIF).
+    Traverse(traverse::TraverseArgs),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
 }
@@ -39,6 +42,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
+        Command::Traverse(args) => traverse::run(args),
         Command::Idx(args) => idx::run(args),
     }
 }

@@ -14,6 +14,7 @@ pub mod render;
 pub mod rng;
 pub mod run;
 pub mod train;
+pub mod traverse;
 
 pub use config::TrainConfig;
 pub use error::{GanError, Result};

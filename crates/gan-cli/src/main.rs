@@ -8,6 +8,7 @@ mod quality;
 mod sample;
 mod sweep;
 mod train;
+mod traverse;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Train one run per value of one hyperparameter and compare them.
     Sweep(Box<sweep::SweepArgs>),
+    /// Draw what a trained generator makes along paths through its noise space (PNG, GIF).
+    Traverse(Box<traverse::TraverseArgs>),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
 }
@@ -47,6 +50,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(*args),
         Command::Sample(args) => sample::run(args),
         Command::Sweep(args) => sweep::run(*args),
+        Command::Traverse(args) => traverse::run(*args),
         Command::Idx(args) => idx::run(args),
     }
 }

@@ -64,6 +64,9 @@ pub enum GanError {
     /// A quality metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] crate::metrics::MetricsError),
+    /// An argument is out of its domain; the message says which and what is accepted.
+    #[error("{0}")]
+    InvalidInput(String),
     /// Training was interrupted (Ctrl-C) after a checkpoint was written.
     #[error(
         "interrupted; a checkpoint was written to {}: continue with `gan train --resume {}`",

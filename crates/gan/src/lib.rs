@@ -16,6 +16,7 @@ pub mod run;
 pub mod session;
 pub mod sweep;
 pub mod train;
+pub mod traverse;
 
 pub use config::TrainConfig;
 pub use error::{GanError, Result};

@@ -13,6 +13,8 @@ pub const STREAM_NOISE: u64 = 2;
 pub const STREAM_FIXED_NOISE: u64 = 3;
 /// The stream of `gan sample`'s noise.
 pub const STREAM_SAMPLE: u64 = 4;
+/// The stream of `gan traverse`'s random points and coordinates.
+pub const STREAM_TRAVERSE: u64 = 5;
 /// Epoch `e`'s shuffle uses stream `STREAM_SHUFFLE_BASE + e`.
 pub const STREAM_SHUFFLE_BASE: u64 = 1_000;
 

@@ -11,7 +11,7 @@
 //! | [`plot`] | line charts ([`save_line_chart`]) |
 //! | [`curves`] | the training run's charts ([`save_training_plots`], [`save_comparison_plots`]) |
 //! | [`bar`] | bar charts, e.g. the class histogram ([`save_bar_chart`]) |
-//! | [`compose`] | grids side by side with captions ([`hstack_labeled`]) |
+//! | [`compose`] | grids side by side or stacked with captions, labelled rows ([`hstack_labeled`], [`vstack_labeled`], [`label_rows`]) |
 //!
 //! ```no_run
 //! use gan::render::{digit_grid_f32, save_png, GridLayout, PixelRange};
@@ -43,7 +43,7 @@ pub mod plot;
 
 pub use animation::{epoch_sample_paths, save_gif, save_gif_from_pngs, GifAnimation};
 pub use bar::{save_bar_chart, BarChart};
-pub use compose::hstack_labeled;
+pub use compose::{hstack_labeled, label_rows, row_label_width, vstack_labeled};
 pub use curves::{
     save_comparison_plots, save_training_plots, TrainingCurves, CHART_HEIGHT, CHART_WIDTH,
 };

@@ -70,7 +70,9 @@ def run_gan(binary, *args):
     """Runs `gan ARGS`; on failure raises with its stderr."""
     p = subprocess.run([str(binary)] + [str(a) for a in args], capture_output=True, text=True)
     if p.returncode != 0:
-        raise Mismatch(f"`gan {' '.join(map(str, args))}` exited {p.returncode}: {p.stderr.strip()}")
+        raise Mismatch(
+            f"`gan {' '.join(map(str, args))}` exited {p.returncode}: {p.stderr.strip()}"
+        )
     return p.stdout
 
 
@@ -137,8 +139,19 @@ def check_run(binary, tmp, name, train_args, seed):
     """Trains one run, rebuilds its generator in numpy, compares; raises Mismatch on failure."""
     runs = tmp / "runs"
     run_gan(
-        binary, "train", "--epochs", "1", "--digits", "1", "--data", ROOT / "data" / "mnist",
-        "--runs", runs, "--name", name, *train_args,
+        binary,
+        "train",
+        "--epochs",
+        "1",
+        "--digits",
+        "1",
+        "--data",
+        ROOT / "data" / "mnist",
+        "--runs",
+        runs,
+        "--name",
+        name,
+        *train_args,
     )
     run = runs / name
     config = tomllib.loads((run / "config.toml").read_text())
@@ -147,7 +160,9 @@ def check_run(binary, tmp, name, train_args, seed):
     with safe_open(str(checkpoint), framework="numpy") as f:
         metadata = f.metadata() or {}
     if metadata.get("format") != FORMAT:
-        raise Mismatch(f"{checkpoint}: metadata format is {metadata.get('format')!r}, expected {FORMAT!r}")
+        raise Mismatch(
+            f"{checkpoint}: metadata format is {metadata.get('format')!r}, expected {FORMAT!r}"
+        )
     if "config" in metadata and tomllib.loads(metadata["config"]) != config:
         raise Mismatch(f"{checkpoint}: the configuration in its metadata differs from config.toml")
     tensors = load_file(str(checkpoint))
@@ -169,7 +184,10 @@ def check_run(binary, tmp, name, train_args, seed):
     run_gan(binary, "sample", run, "--noise", noise_file, "--raw", "--out", raw_file)
     ours = idx2numpy.convert_from_file(str(raw_file))
     if ours.shape != (SAMPLES, 28, 28) or ours.dtype.kind != "f" or ours.itemsize != 4:
-        raise Mismatch(f"gan sample --raw wrote {ours.dtype} {ours.shape}, expected float32 ({SAMPLES}, 28, 28)")
+        raise Mismatch(
+            f"gan sample --raw wrote {ours.dtype} {ours.shape}, "
+            f"expected float32 ({SAMPLES}, 28, 28)"
+        )
     ours = ours.astype(np.float64).reshape(SAMPLES, PIXELS)
     theirs = numpy_generator(layers, hidden, output, z)
     diff = np.abs(ours - theirs)
@@ -185,7 +203,9 @@ def check_run(binary, tmp, name, train_args, seed):
             f"numpy {theirs[worst]:.7f}"
         )
     if np.std(theirs) < 1e-3:
-        raise Mismatch("the generator's outputs hardly vary with the noise: the check would prove little")
+        raise Mismatch(
+            "the generator's outputs hardly vary with the noise: the check would prove little"
+        )
 
 
 def main():

@@ -1,36 +1,54 @@
 //! `gan sample`: digits from a trained run's generator, as a PNG grid or an IDX file.
+//!
+//! The noise is drawn from the seed's sample stream, or read from an f32 IDX file (`--noise`),
+//! so another implementation can be fed the very same vectors; `--raw` writes the generator's
+//! float outputs instead of grey levels, for comparing numbers rather than pictures.
 
 use anyhow::{bail, Context, Result};
+use autograd::{BufferPool, Tensor};
 use clap::Parser;
+use gan::model::IMAGE_PIXELS;
 use gan::render::{self, GridLayout};
-use gan::RunDir;
-use std::path::PathBuf;
+use gan::{rng, Gan, RunDir};
+use std::path::{Path, PathBuf};
 
 /// Flags of `gan sample`.
 #[derive(Parser)]
 pub struct SampleArgs {
     /// The run folder (e.g. runs/run-001); its latest checkpoint is used.
     run: PathBuf,
-    /// How many digits.
-    #[arg(long, default_value_t = 64)]
-    n: usize,
+    /// How many digits [default: 64].
+    #[arg(long, conflicts_with = "noise")]
+    n: Option<usize>,
     /// Seed of the noise (default: the run's seed). The same seed gives the same digits.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "noise")]
     seed: Option<u64>,
+    /// Noise vectors to feed the generator instead of drawing them: an f32 IDX file of shape
+    /// N×latent (N digits; latent as the run was trained with).
+    #[arg(long, value_name = "FILE.idx")]
+    noise: Option<PathBuf>,
+    /// Write the generator's float outputs (f32 IDX, N×28×28, in the output activation's range)
+    /// instead of u8 grey levels. Only with an .idx or .idx.gz --out.
+    #[arg(long)]
+    raw: bool,
     /// Output file: FILE.png (a grid) or FILE.idx / FILE.idx.gz (u8, N×28×28, for other tools).
     #[arg(long)]
     out: PathBuf,
 }
 
-/// The largest `--n` accepted (a 100,000-digit IDX file is 78 MB).
+/// The most digits accepted, from `--n` or a `--noise` file (a 100,000-digit IDX file is 78 MB,
+/// 314 MB with `--raw`).
 const MAX_SAMPLES: usize = 100_000;
+
+/// Digits generated per forward pass, which bounds the memory of the activations.
+const CHUNK: usize = 1_000;
 
 enum Format {
     Png,
     Idx(mnist_idx::Compression),
 }
 
-fn format_of(out: &std::path::Path) -> Result<Format> {
+fn format_of(out: &Path) -> Result<Format> {
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     Ok(if lower.ends_with(".png") {
@@ -47,35 +65,177 @@ fn format_of(out: &std::path::Path) -> Result<Format> {
     })
 }
 
+/// Where the noise comes from, and a few words saying so.
+fn noise_for(a: &SampleArgs, gan: &Gan) -> Result<(Tensor, String)> {
+    let latent = gan.config.latent;
+    if let Some(path) = &a.noise {
+        let noise = read_noise(path, latent)?;
+        return Ok((noise, format!("noise from {}", path.display())));
+    }
+    let n = a.n.unwrap_or(64);
+    if n == 0 || n > MAX_SAMPLES {
+        bail!("--n {n}: ask for between 1 and {MAX_SAMPLES} digits");
+    }
+    let seed = a.seed.unwrap_or(gan.config.seed);
+    // One draw of n×latent from the sample stream: the same values, in the same order, as
+    // `Gan::sample_u8` draws chunk by chunk, so both give the same digits for a seed.
+    let noise = gan.noise(n, &mut rng::stream(seed, rng::STREAM_SAMPLE));
+    Ok((noise, format!("seed {seed}")))
+}
+
+/// Reads an f32 IDX file of shape `N × latent`, checking the shape and the values.
+fn read_noise(path: &Path, latent: usize) -> Result<Tensor> {
+    let array = mnist_idx::read::<f32>(path).with_context(|| {
+        format!(
+            "cannot read --noise {} (it must be an f32 IDX file of shape N×{latent})",
+            path.display()
+        )
+    })?;
+    let (n, width) = match array.dims[..] {
+        [n, width] => (n, width),
+        _ => bail!(
+            "--noise {}: has shape {:?}, expected N×{latent} (two dimensions: one noise vector \
+             of {latent} values per digit)",
+            path.display(),
+            array.dims
+        ),
+    };
+    if width != latent {
+        bail!(
+            "--noise {}: vectors of {width} values, but this run's generator takes latent \
+             {latent}: write the noise as an N×{latent} f32 IDX file",
+            path.display()
+        );
+    }
+    if n == 0 || n > MAX_SAMPLES {
+        bail!(
+            "--noise {}: holds {n} vectors; give between 1 and {MAX_SAMPLES}",
+            path.display()
+        );
+    }
+    if let Some(i) = array.data.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "--noise {}: value {i} (vector {}, element {}) is {}; noise must be finite",
+            path.display(),
+            i / latent,
+            i % latent,
+            array.data[i]
+        );
+    }
+    Ok(Tensor::from_vec(&[n, latent], array.data)?)
+}
+
+/// `G(z)` for every row of `noise`, `CHUNK` rows per pass: `n × 784` floats.
+fn generate_all(gan: &mut Gan, noise: &Tensor) -> Result<Vec<f32>> {
+    let (n, latent) = (noise.dim(0), noise.dim(1));
+    let mut pool = BufferPool::new();
+    let mut out = Vec::with_capacity(n * IMAGE_PIXELS);
+    for rows in noise.data().chunks(CHUNK * latent) {
+        let z = Tensor::from_vec(&[rows.len() / latent, latent], rows.to_vec())?;
+        out.extend(gan.generate(&z, &mut pool)?);
+    }
+    Ok(out)
+}
+
 /// Runs `gan sample`.
 pub fn run(a: SampleArgs) -> Result<()> {
-    if a.n == 0 || a.n > MAX_SAMPLES {
-        bail!("--n {}: ask for between 1 and {MAX_SAMPLES} digits", a.n);
-    }
     let format = format_of(&a.out)?;
+    if a.raw && !matches!(format, Format::Idx(_)) {
+        bail!(
+            "--raw writes float outputs as an f32 IDX file: give an --out ending in .idx or \
+             .idx.gz (not {})",
+            a.out.display()
+        );
+    }
     let run = RunDir::open(&a.run)?;
     let mut gan = run.load_gan()?;
-    let seed = a.seed.unwrap_or(gan.config.seed);
-    let digits = gan.sample_u8(a.n, seed)?;
+    let (noise, source) = noise_for(&a, &gan)?;
+    let n = noise.dim(0);
+    let pixels = generate_all(&mut gan, &noise)?;
     match format {
         Format::Png => {
-            let cols = (a.n as f64).sqrt().ceil() as usize;
-            let layout = GridLayout::for_count(a.n, cols);
-            let mut cells = digits;
-            cells.resize(layout.rows * layout.cols * 784, 0);
+            let cols = (n as f64).sqrt().ceil() as usize;
+            let layout = GridLayout::for_count(n, cols);
+            let mut cells = gan::run::pixels_to_u8(&pixels, gan.config.output);
+            cells.resize(layout.rows * layout.cols * IMAGE_PIXELS, 0);
             let grid = render::digit_grid_u8(&cells, 28, 28, &layout)?;
             render::save_png(&grid, &a.out)?;
         }
         Format::Idx(compression) => {
-            mnist_idx::write(&a.out, &[a.n, 28, 28], &digits, compression)
-                .with_context(|| format!("cannot write {}", a.out.display()))?;
+            let dims = [n, 28, 28];
+            let written = if a.raw {
+                mnist_idx::write(&a.out, &dims, &pixels, compression)
+            } else {
+                let digits = gan::run::pixels_to_u8(&pixels, gan.config.output);
+                mnist_idx::write(&a.out, &dims, &digits, compression)
+            };
+            written.with_context(|| format!("cannot write {}", a.out.display()))?;
         }
     }
     println!(
-        "wrote {} digits from {} (seed {seed}) to {}",
-        a.n,
+        "wrote {n} {} from {} ({source}) to {}",
+        if a.raw {
+            "raw generator outputs"
+        } else {
+            "digits"
+        },
         run.latest_checkpoint().display(),
         a.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gan::TrainConfig;
+
+    fn tiny_gan() -> Gan {
+        let config = TrainConfig {
+            latent: 3,
+            g_hidden: vec![5],
+            d_hidden: vec![5],
+            seed: 7,
+            ..TrainConfig::default()
+        };
+        Gan::new(&config).unwrap()
+    }
+
+    #[test]
+    fn drawn_noise_gives_the_digits_of_sample_u8() {
+        let mut gan = tiny_gan();
+        // More than one chunk, so chunking on both sides is exercised.
+        let n = CHUNK + 3;
+        let noise = gan.noise(n, &mut rng::stream(11, rng::STREAM_SAMPLE));
+        let pixels = generate_all(&mut gan, &noise).unwrap();
+        let ours = gan::run::pixels_to_u8(&pixels, gan.config.output);
+        assert_eq!(ours, gan.sample_u8(n, 11).unwrap());
+    }
+
+    #[test]
+    fn noise_files_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("z.idx");
+        mnist_idx::write(&path, &[2, 3], &[0.5f32; 6], mnist_idx::Compression::None).unwrap();
+        assert_eq!(read_noise(&path, 3).unwrap().shape(), [2, 3]);
+        let err = read_noise(&path, 4).unwrap_err().to_string();
+        assert!(
+            err.contains("latent 4") && err.contains("3 values"),
+            "{err}"
+        );
+
+        mnist_idx::write(&path, &[6], &[0.5f32; 6], mnist_idx::Compression::None).unwrap();
+        let err = read_noise(&path, 6).unwrap_err().to_string();
+        assert!(err.contains("two dimensions"), "{err}");
+
+        let mut values = [0.5f32; 6];
+        values[4] = f32::NAN;
+        mnist_idx::write(&path, &[2, 3], &values, mnist_idx::Compression::None).unwrap();
+        let err = read_noise(&path, 3).unwrap_err().to_string();
+        assert!(err.contains("vector 1, element 1"), "{err}");
+
+        mnist_idx::write(&path, &[2, 3], &[1u8; 6], mnist_idx::Compression::None).unwrap();
+        let err = format!("{:#}", read_noise(&path, 3).unwrap_err());
+        assert!(err.contains("f32 IDX"), "{err}");
+    }
 }

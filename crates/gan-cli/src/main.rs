@@ -1,5 +1,6 @@
 //! The `gan` command: train, sample and inspect GANs on handwritten digits.
 
+mod classifier;
 mod idx;
 mod sample;
 mod train;
@@ -26,6 +27,8 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
+    /// Train or test the evaluator CNN behind `gan eval` (weights in data/evaluator/).
+    Classifier(classifier::ClassifierArgs),
 }
 
 fn main() {
@@ -40,5 +43,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Idx(args) => idx::run(args),
+        Command::Classifier(args) => classifier::run(args),
     }
 }

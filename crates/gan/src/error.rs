@@ -64,6 +64,10 @@ pub enum GanError {
     /// A quality metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] crate::metrics::MetricsError),
+    /// The evaluator classifier cannot be used as asked (missing or altered weights, input of
+    /// the wrong size).
+    #[error("evaluator classifier: {0}")]
+    Classifier(String),
     /// Training was interrupted (Ctrl-C) after a checkpoint was written.
     #[error("interrupted; a checkpoint was written to {}: continue with --resume", checkpoint.display())]
     Interrupted {

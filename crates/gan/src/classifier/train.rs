@@ -33,11 +33,11 @@ pub struct TrainSettings {
 }
 
 impl Default for TrainSettings {
-    /// 12 epochs of 128 digits per batch, peak lr 1e-3 after 300 warm-up steps, shifts of up to
+    /// 10 epochs of 128 digits per batch, peak lr 1e-3 after 300 warm-up steps, shifts of up to
     /// 2 pixels, seed 1.
     fn default() -> Self {
         TrainSettings {
-            epochs: 12,
+            epochs: 10,
             batch: 128,
             lr: 1e-3,
             warmup_steps: 300,

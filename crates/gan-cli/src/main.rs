@@ -1,5 +1,6 @@
 //! The `gan` command: train, sample and inspect GANs on handwritten digits.
 
+mod classifier;
 mod config_flags;
 mod idx;
 mod interrupt;
@@ -36,6 +37,8 @@ enum Command {
     Traverse(Box<traverse::TraverseArgs>),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
+    /// Train or test the evaluator CNN behind `gan eval` (weights in data/evaluator/).
+    Classifier(classifier::ClassifierArgs),
 }
 
 fn main() {
@@ -52,5 +55,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run(*args),
         Command::Traverse(args) => traverse::run(*args),
         Command::Idx(args) => idx::run(args),
+        Command::Classifier(args) => classifier::run(args),
     }
 }

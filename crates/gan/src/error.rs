@@ -67,6 +67,10 @@ pub enum GanError {
     /// An argument is out of its domain; the message says which and what is accepted.
     #[error("{0}")]
     InvalidInput(String),
+    /// The evaluator classifier cannot be used as asked (missing or altered weights, input of
+    /// the wrong size).
+    #[error("evaluator classifier: {0}")]
+    Classifier(String),
     /// Training was interrupted (Ctrl-C) after a checkpoint was written.
     #[error(
         "interrupted; a checkpoint was written to {}: continue with `gan train --resume {}`",

@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod classifier;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -79,6 +79,11 @@ impl Optimizer {
         &self.settings
     }
 
+    /// Changes the learning rate of the next updates (for a schedule); the state is kept.
+    pub fn set_lr(&mut self, lr: f32) {
+        self.settings.lr = lr;
+    }
+
     /// The parameters this optimizer updates.
     pub fn params(&self) -> &[ParamId] {
         &self.params

@@ -15,6 +15,14 @@ pub const STREAM_FIXED_NOISE: u64 = 3;
 pub const STREAM_SAMPLE: u64 = 4;
 /// The stream of `gan traverse`'s random points and coordinates.
 pub const STREAM_TRAVERSE: u64 = 5;
+/// The stream of the evaluator classifier's initial weights.
+pub const STREAM_CLASSIFIER_INIT: u64 = 20;
+/// The stream that seeds the evaluator classifier's dropout masks.
+pub const STREAM_CLASSIFIER_DROPOUT: u64 = 21;
+/// The stream of the evaluator classifier's shuffles and random shifts of training digits.
+pub const STREAM_CLASSIFIER_DATA: u64 = 22;
+/// The stream of the uniform-noise images `gan eval` uses as its worst-case reference.
+pub const STREAM_EVAL_NOISE: u64 = 23;
 /// Epoch `e`'s shuffle uses stream `STREAM_SHUFFLE_BASE + e`.
 pub const STREAM_SHUFFLE_BASE: u64 = 1_000;
 

@@ -1,6 +1,7 @@
 //! The `gan` command: train, sample and inspect GANs on handwritten digits.
 
 mod classifier;
+mod eval;
 mod idx;
 mod sample;
 mod train;
@@ -27,6 +28,9 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
+    /// Quality figures of a run's digits (or an IDX file's): FID, MNIST score, precision,
+    /// recall, class histogram, beside training digits and noise.
+    Eval(eval::EvalArgs),
     /// Train or test the evaluator CNN behind `gan eval` (weights in data/evaluator/).
     Classifier(classifier::ClassifierArgs),
 }
@@ -43,6 +47,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Idx(args) => idx::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Classifier(args) => classifier::run(args),
     }
 }

@@ -2,6 +2,7 @@
 
 mod classifier;
 mod config_flags;
+mod eval;
 mod idx;
 mod interrupt;
 mod progress;
@@ -37,6 +38,9 @@ enum Command {
     Traverse(Box<traverse::TraverseArgs>),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
+    /// Quality figures of a run's digits (or an IDX file's): FID, MNIST score, precision,
+    /// recall, class histogram, beside training digits and noise.
+    Eval(eval::EvalArgs),
     /// Train or test the evaluator CNN behind `gan eval` (weights in data/evaluator/).
     Classifier(classifier::ClassifierArgs),
 }
@@ -55,6 +59,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run(*args),
         Command::Traverse(args) => traverse::run(*args),
         Command::Idx(args) => idx::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Classifier(args) => classifier::run(args),
     }
 }

@@ -71,6 +71,14 @@ pub enum GanError {
     /// the wrong size).
     #[error("evaluator classifier: {0}")]
     Classifier(String),
+    /// A file of digits to evaluate is missing or not `N × 28 × 28` u8 images.
+    #[error("{}: {reason}", path.display())]
+    Samples {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong and what to do.
+        reason: String,
+    },
     /// Training was interrupted (Ctrl-C) after a checkpoint was written.
     #[error(
         "interrupted; a checkpoint was written to {}: continue with `gan train --resume {}`",

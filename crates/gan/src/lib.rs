@@ -8,6 +8,7 @@ pub mod classifier;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod eval;
 pub mod metrics;
 pub mod model;
 pub mod optim;

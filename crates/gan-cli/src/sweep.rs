@@ -133,7 +133,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         a.jobs
     );
     train_all(&dir, &settings, a.jobs)?;
-    let mut evaluate = crate::quality::sweep_evaluator(!a.no_eval)?;
+    let mut evaluate = crate::quality::sweep_evaluator(!a.no_eval, &plan.base.data_dir)?;
     let rows = sweep::summarize(&dir, &settings, |run| evaluate(run))?;
     let written = sweep::write_report(&dir, &plan, &rows)?;
     println!(

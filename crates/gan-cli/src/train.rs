@@ -59,6 +59,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             session
         }
     };
+    crate::quality::attach_probe(&mut session)?;
     let epochs = session.trainer().config().epochs;
     let progress = TrainingProgress::new(session.steps_left(), epochs, "");
     let mut last_grid = None;

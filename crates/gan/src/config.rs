@@ -91,7 +91,7 @@ pub struct TrainConfig {
     /// Activation between hidden layers (both networks).
     pub activation: HiddenActivation,
     /// Slope of LeakyReLU for negative inputs.
-    pub leaky_slope: f32,
+    pub leaky_slope: f64,
     /// Generator output (and data scaling).
     pub output: OutputKind,
     /// Optimizer of both networks.

@@ -118,7 +118,7 @@ impl Mlp {
 
 fn hidden_activation(c: &TrainConfig) -> Activation {
     match c.activation {
-        HiddenActivation::LeakyRelu => Activation::LeakyRelu(c.leaky_slope),
+        HiddenActivation::LeakyRelu => Activation::LeakyRelu(c.leaky_slope as f32),
         HiddenActivation::Relu => Activation::Relu,
     }
 }

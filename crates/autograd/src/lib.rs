@@ -68,6 +68,7 @@ pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheckConfig, GradCheckError};
 pub use graph::{Graph, Var};
 pub use ops::norm::RunningStats;
+pub use ops::parallel::join;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;
 pub use tensor::{numel, Tensor};

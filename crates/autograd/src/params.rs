@@ -130,6 +130,19 @@ impl Gradients {
         &mut self.grads[id.0]
     }
 
+    /// The gradients of two distinct parameters, mutably.
+    pub(crate) fn pair_mut(&mut self, a: ParamId, b: ParamId) -> (&mut Tensor, &mut Tensor) {
+        assert_ne!(a, b, "pair_mut needs two distinct parameters");
+        let (lo, hi) = (a.0.min(b.0), a.0.max(b.0));
+        let (left, right) = self.grads.split_at_mut(hi);
+        let (first, second) = (&mut left[lo], &mut right[0]);
+        if a.0 < b.0 {
+            (first, second)
+        } else {
+            (second, first)
+        }
+    }
+
     /// Sets every gradient to zero (call before each step's backward).
     pub fn zero(&mut self) {
         self.grads.iter_mut().for_each(Tensor::zero);

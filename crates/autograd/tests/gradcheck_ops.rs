@@ -1,7 +1,8 @@
 //! A finite-difference gradient check for every op, on random inputs including non-square shapes
 //! and batch 1.
 
-use autograd::{gradcheck, Graph, Tensor, Var};
+use autograd::nn::Activation;
+use autograd::{gradcheck, BufferPool, Gradients, Graph, ParamStore, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -72,6 +73,89 @@ fn linear_with_and_without_bias() {
         check(
             &[randn(&[batch, inputs], 4), randn(&[outputs, inputs], 5)],
             |g, v| g.linear(v[0], v[1], None),
+        );
+    }
+}
+
+/// `act(x·Wᵀ + b)` as one fused op. For the (leaky) ReLU the weights are small and the biases
+/// large, so that no pre-activation crosses the kink under ±ε.
+#[test]
+fn linear_with_a_fused_activation() {
+    let acts = [
+        Activation::Relu,
+        Activation::LeakyRelu(0.2),
+        Activation::Sigmoid,
+        Activation::Tanh,
+    ];
+    for act in acts {
+        for &(batch, inputs, outputs) in &[(1, 4, 3), (5, 3, 6), (2, 7, 1)] {
+            let kinked = matches!(act, Activation::Relu | Activation::LeakyRelu(_));
+            let (w_scale, b_scale) = if kinked { (0.1, 5.0) } else { (1.0, 1.0) };
+            let mut w = randn(&[outputs, inputs], 2);
+            w.data_mut().iter_mut().for_each(|v| *v *= w_scale);
+            let mut b = away_from_zero(&[outputs], 3);
+            b.data_mut().iter_mut().for_each(|v| *v *= b_scale);
+            check(&[randn(&[batch, inputs], 1), w, b], |g, v| {
+                g.linear_act(v[0], v[1], Some(v[2]), act)
+            });
+        }
+    }
+    // A leaky ReLU of negative slope is not fused, and still differentiates correctly.
+    let mut w = randn(&[2, 4], 5);
+    w.data_mut().iter_mut().for_each(|v| *v *= 0.1);
+    let mut b = away_from_zero(&[2], 6);
+    b.data_mut().iter_mut().for_each(|v| *v *= 5.0);
+    check(&[randn(&[3, 4], 4), w, b], |g, v| {
+        g.linear_act(v[0], v[1], Some(v[2]), Activation::LeakyRelu(-0.5))
+    });
+}
+
+/// The fused op gives the same bits as the product followed by the activation's own op, in its
+/// value and in every gradient, at a size where the product is split across threads.
+#[test]
+fn a_fused_activation_changes_no_bit() {
+    let mut params = ParamStore::new();
+    let mut r = rng(7);
+    let x = params
+        .add("x", Tensor::normal(&[64, 200], 0.0, 1.0, &mut r))
+        .unwrap();
+    let w = params
+        .add("w", Tensor::normal(&[96, 200], 0.0, 0.1, &mut r))
+        .unwrap();
+    let b = params
+        .add("b", Tensor::normal(&[96], 0.0, 0.1, &mut r))
+        .unwrap();
+    let c = params
+        .add("c", Tensor::normal(&[1, 96], 0.0, 0.1, &mut r))
+        .unwrap();
+    for act in [
+        Activation::LeakyRelu(0.2),
+        Activation::Tanh,
+        Activation::Sigmoid,
+    ] {
+        let run = |fused: bool| {
+            let mut pool = BufferPool::new();
+            let mut grads = Gradients::zeros_like(&params);
+            let mut g = Graph::new(&params, &mut pool);
+            let (xv, wv, bv, cv) = (g.param(x), g.param(w), g.param(b), g.param(c));
+            let h = if fused {
+                g.linear_act(xv, wv, Some(bv), act).unwrap()
+            } else {
+                let z = g.linear(xv, wv, Some(bv)).unwrap();
+                act.apply(&mut g, z).unwrap()
+            };
+            let y = g.linear(h, cv, None).unwrap();
+            let loss = g.mean(y).unwrap();
+            g.backward(loss, &mut grads).unwrap();
+            let mut bits: Vec<u32> = g.value(h).data().iter().map(|v| v.to_bits()).collect();
+            for id in params.ids() {
+                bits.extend(grads.get(id).data().iter().map(|v| v.to_bits()));
+            }
+            bits
+        };
+        assert!(
+            run(true) == run(false),
+            "{act:?}: the fused op changed some bits"
         );
     }
 }

@@ -128,12 +128,16 @@ impl Module for Mlp {
         let mut h = x;
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            h = layer.forward(g, h)?;
-            if i < last {
-                h = self.hidden.apply(g, h)?;
-            } else if let Some(out) = self.output {
-                h = out.apply(g, h)?;
-            }
+            // Each activation is fused into its linear layer (one op, no extra pass).
+            let act = if i < last {
+                Some(self.hidden)
+            } else {
+                self.output
+            };
+            h = match act {
+                Some(act) => layer.forward_act(g, h, act)?,
+                None => layer.forward(g, h)?,
+            };
         }
         Ok(h)
     }

@@ -271,7 +271,7 @@ fn update_halves(rule: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f
     let (m0, m1) = m.split_at_mut(mid);
     let (v0, v1) = v.split_at_mut(mid);
     let (g0, g1) = g.split_at(mid);
-    rayon::join(|| rule.apply(p0, g0, m0, v0), || rule.apply(p1, g1, m1, v1));
+    autograd::join(|| rule.apply(p0, g0, m0, v0), || rule.apply(p1, g1, m1, v1));
 }
 
 #[cfg(test)]

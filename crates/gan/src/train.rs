@@ -308,7 +308,6 @@ impl Trainer {
         let mut stats = StepStats::default();
 
         // 1. Discriminator on real and generated digits, the generator frozen.
-        self.grads.zero_some(&d_ids);
         {
             let mut g = Graph::new(&self.gan.params, &mut self.pool);
             g.freeze(g_ids.iter().copied());
@@ -321,7 +320,8 @@ impl Trainer {
             let mean = g.bce_with_logits(logits, targets)?;
             // Mean over 2B = (BCE_real + BCE_fake) / 2: double it for the usual sum of the two.
             let loss = g.mul_scalar(mean, 2.0)?;
-            g.backward(loss, &mut self.grads)?;
+            // Sets (not adds) the gradients of the unfrozen network: no zeroing beforehand.
+            g.backward_set(loss, &mut self.grads)?;
             stats.d_loss = g.value(loss).data()[0];
             let l = g.value(logits).data();
             let (real_l, fake_l) = l.split_at(b);
@@ -333,7 +333,6 @@ impl Trainer {
         self.opt_d.step(&mut self.gan.params, &self.grads);
 
         // 2. Generator through the updated discriminator, which is frozen.
-        self.grads.zero_some(&g_ids);
         {
             let mut g = Graph::new(&self.gan.params, &mut self.pool);
             g.freeze(d_ids.iter().copied());
@@ -342,7 +341,8 @@ impl Trainer {
             let logits = self.gan.discriminator.forward(&mut g, fake)?;
             let targets = g.constant_from(&[b, 1], &self.targets_g)?;
             let loss = g.bce_with_logits(logits, targets)?;
-            g.backward(loss, &mut self.grads)?;
+            // Sets (not adds) the gradients of the unfrozen network: no zeroing beforehand.
+            g.backward_set(loss, &mut self.grads)?;
             stats.g_loss = g.value(loss).data()[0];
         }
         self.opt_g.step(&mut self.gan.params, &self.grads);

@@ -1,6 +1,6 @@
 //! [`Linear`]: `y = x·Wᵀ + b`, the weight stored `[out, in]` as in PyTorch's `nn.Linear`.
 
-use super::{Init, Module};
+use super::{Activation, Init, Module};
 use crate::error::Result;
 use crate::graph::{Graph, Var};
 use crate::params::{ParamId, ParamStore};
@@ -45,6 +45,15 @@ impl Linear {
             inputs,
             outputs,
         })
+    }
+}
+
+impl Linear {
+    /// Records `act(x·Wᵀ + b)` as one fused op ([`Graph::linear_act`]).
+    pub fn forward_act(&self, g: &mut Graph<'_>, x: Var, act: Activation) -> Result<Var> {
+        let w = g.param(self.weight);
+        let b = self.bias.map(|b| g.param(b));
+        g.linear_act(x, w, b, act)
     }
 }
 

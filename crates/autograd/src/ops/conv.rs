@@ -53,7 +53,7 @@ fn forward_in_halves<F>(
         Some(mid) => {
             let (x0, x1) = x.split_at(mid * x_len);
             let (y0, y1) = y.split_at_mut(mid * y_len);
-            rayon::join(|| f(x0, y0, c0, false), || f(x1, y1, c1, false));
+            super::parallel::join(|| f(x0, y0, c0, false), || f(x1, y1, c1, false));
         }
     }
 }
@@ -176,7 +176,7 @@ fn backward_in_halves<F>(
         cols: c1,
         dcols: d1,
     };
-    rayon::join(|| f(lo, false), || f(hi, false));
+    super::parallel::join(|| f(lo, false), || f(hi, false));
     if let Some(gw) = gw {
         for (acc, d) in gw.iter_mut().zip(&s.dw_hi) {
             *acc += d;

@@ -8,6 +8,9 @@
 //! `C` into two halves computed at once when the product is large enough to pay. Splitting by
 //! columns keeps each output element's summation order, so both give the same bits.
 
+use super::transpose::transpose;
+use std::cell::RefCell;
+
 /// A read-only strided matrix view.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MatRef<'a> {
@@ -174,26 +177,53 @@ const PARALLEL_MIN_WORK: usize = 1 << 19;
 
 /// Like [`gemm`], but computes the two column halves of `C` at once when the product is large.
 pub(crate) fn gemm_par(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    par_columns(alpha, a, b, beta, c, None)
+}
+
+/// [`gemm_par`], then `then` applied to every row of each column half of `C` as soon as that half
+/// is computed, while it is still in cache (a fused activation). `C` must be row-major
+/// (column stride 1).
+pub(crate) fn gemm_par_map<F>(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut, then: F)
+where
+    F: Fn(&mut [f32]) + Sync,
+{
+    assert!(
+        c.cs == 1 || c.cols <= 1,
+        "gemm_par_map: the output must be row-major"
+    );
+    par_columns(alpha, a, b, beta, c, Some(&then))
+}
+
+type RowFn<'f> = &'f (dyn Fn(&mut [f32]) + Sync);
+
+fn par_columns(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut, then: Option<RowFn>) {
     check_dims(&a, &b, &c);
+    let ptr = SendPtr(c.data.as_mut_ptr());
+    let (rows, rs, cs, cols) = (c.rows, c.rs, c.cs, c.cols);
+    // SAFETY: the views were checked to lie inside their slices and `c.data` stays mutably
+    // borrowed for the whole call; the two halves write disjoint column ranges, and `then` (on a
+    // row-major `C`) sees each row's part of its own range only.
+    let columns = |col0: usize, col1: usize| unsafe {
+        raw_sgemm(alpha, &a, &b, beta, ptr.get(), rs, cs, col0, col1);
+        if let Some(f) = then {
+            for i in 0..rows {
+                let row = ptr.get().add(i * rs + col0 * cs);
+                f(std::slice::from_raw_parts_mut(row, col1 - col0));
+            }
+        }
+    };
     let work = a.rows.saturating_mul(a.cols).saturating_mul(b.cols);
-    if work < PARALLEL_MIN_WORK || c.cols < 16 {
-        return gemm(alpha, a, b, beta, c);
+    if work < PARALLEL_MIN_WORK || cols < 16 {
+        return columns(0, cols);
     }
     // Split at a multiple of 8 columns (the kernel's tile width) to avoid partial tiles.
-    let half = (c.cols / 2).div_ceil(8) * 8;
-    let ptr = SendPtr(c.data.as_mut_ptr());
-    let (rs, cs, cols) = (c.rs, c.cs, c.cols);
-    rayon::join(
-        // SAFETY: the two calls write disjoint column ranges [0, half) and [half, cols) of a view
-        // checked to lie inside `c.data`, which stays mutably borrowed for the whole join.
-        || unsafe { raw_sgemm(alpha, &a, &b, beta, ptr.get(), rs, cs, 0, half) },
-        || unsafe { raw_sgemm(alpha, &a, &b, beta, ptr.get(), rs, cs, half, cols) },
-    );
+    let half = (cols / 2).div_ceil(8) * 8;
+    super::parallel::join(|| columns(0, half), || columns(half, cols));
 }
 
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
-// SAFETY: used only to hand disjoint regions of one buffer to the two sides of a rayon::join.
+// SAFETY: used only to hand disjoint regions of one buffer to the two sides of a join.
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 impl SendPtr {
@@ -233,6 +263,100 @@ unsafe fn raw_sgemm(
         }
         return;
     }
+    let k = a.cols;
+    if b.rs == 1 && b.cs >= k && n >= 16 && k * n >= TRANSPOSE_MIN_LEN {
+        return SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            transposed_right(alpha, a, b, beta, c, rsc, csc, col0, n, &mut scratch)
+        });
+    }
+    sgemm_columns(alpha, a, b, col0, beta, c.add(col0 * csc), rsc, csc, n)
+}
+
+/// Right operands of at least this many elements are copied into row-major order before a
+/// product when they are a transposed view (see [`super::transpose`]).
+const TRANSPOSE_MIN_LEN: usize = 4096;
+
+/// Rows of a transposed right operand copied at a time: matrixmultiply's own depth blocking
+/// (`kc` = 256 for f32), so each copy stays in the L2 cache until it is packed, and the product
+/// sums in the same blocks as without the copy.
+const TRANSPOSE_DEPTH: usize = 256;
+
+thread_local! {
+    /// Each thread's buffer for transposed right operands: it grows to the largest block it has
+    /// seen and is then reused, so a steady loop does not allocate.
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`raw_sgemm`] of columns `col0..col0 + n` when `B` is a transposed row-major matrix (row
+/// stride 1): depth block by depth block, the block's columns copied into row-major order in
+/// `scratch`, then multiplied and accumulated into `C`.
+///
+/// # Safety
+/// As for [`raw_sgemm`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn transposed_right(
+    alpha: f32,
+    a: &MatRef,
+    b: &MatRef,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+    col0: usize,
+    n: usize,
+    scratch: &mut Vec<f32>,
+) {
+    let k = a.cols;
+    let depth = k.min(TRANSPOSE_DEPTH);
+    if scratch.len() < depth * n {
+        scratch.resize(depth * n, 0.0);
+    }
+    for p0 in (0..k).step_by(TRANSPOSE_DEPTH) {
+        let kb = (k - p0).min(TRANSPOSE_DEPTH);
+        // Rows j of the source are columns j of B: B(p, j) = data[p + j·cs].
+        let block = &mut scratch[..kb * n];
+        transpose(&b.data[col0 * b.cs + p0..], n, kb, b.cs, block);
+        let a_block = MatRef {
+            data: &a.data[p0 * a.cs..],
+            rows: a.rows,
+            cols: kb,
+            rs: a.rs,
+            cs: a.cs,
+        };
+        let b_block = MatRef::new(block, kb, n);
+        let beta = if p0 == 0 { beta } else { 1.0 };
+        sgemm_columns(
+            alpha,
+            &a_block,
+            &b_block,
+            0,
+            beta,
+            c.add(col0 * csc),
+            rsc,
+            csc,
+            n,
+        );
+    }
+}
+
+/// `C ← α·A·B[:, b0..b0 + n] + β·C` for the `n`-column `C` at `c`.
+///
+/// # Safety
+/// As for [`raw_sgemm`], with `b` holding the columns `b0..b0 + n` and `c` pointing at the first
+/// of the `n` columns.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sgemm_columns(
+    alpha: f32,
+    a: &MatRef,
+    b: &MatRef,
+    b0: usize,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+    n: usize,
+) {
     matrixmultiply::sgemm(
         a.rows,
         a.cols,
@@ -241,11 +365,11 @@ unsafe fn raw_sgemm(
         a.data.as_ptr(),
         a.rs as isize,
         a.cs as isize,
-        b.data.as_ptr().add(col0 * b.cs),
+        b.data.as_ptr().add(b0 * b.cs),
         b.rs as isize,
         b.cs as isize,
         beta,
-        c.add(col0 * csc),
+        c,
         rsc as isize,
         csc as isize,
     );

@@ -4,9 +4,10 @@
 //! Backward of a product computes two products of equal work (the gradient of each operand);
 //! when both are needed they run at once, one per core, each on one thread.
 
-use super::gemm::{gemm, gemm_par, MatMut, MatRef};
+use super::gemm::{gemm, gemm_par, gemm_par_map, MatMut, MatRef};
 use crate::error::{shape_mismatch, Result};
-use crate::graph::{Backward, GradSink, Graph, Values, Var};
+use crate::graph::{Backward, GradSink, GradTarget, Graph, Values, Var};
+use crate::nn::Activation;
 use crate::tensor::Tensor;
 
 fn matrix_dims(op: &'static str, shape: &[usize], other: &[usize]) -> Result<(usize, usize)> {
@@ -55,6 +56,36 @@ impl Graph<'_> {
 
     /// `x · Wᵀ + b` for `x` of shape `[batch, in]`, `weight` `[out, in]` and `bias` `[out]`.
     pub fn linear(&mut self, x: Var, weight: Var, bias: Option<Var>) -> Result<Var> {
+        self.linear_fused(x, weight, bias, None)
+    }
+
+    /// `act(x · Wᵀ + b)` in one op: the activation is applied to each part of the product as
+    /// soon as it is computed, and differentiated through the output alone, so it costs no pass
+    /// over memory and no node of its own. The same values as [`Graph::linear`] followed by the
+    /// activation's own op. A leaky ReLU of negative slope (whose output does not show the sign
+    /// of its input) is recorded as those two ops.
+    pub fn linear_act(
+        &mut self,
+        x: Var,
+        weight: Var,
+        bias: Option<Var>,
+        act: Activation,
+    ) -> Result<Var> {
+        if act.fusable() {
+            self.linear_fused(x, weight, bias, Some(act))
+        } else {
+            let y = self.linear(x, weight, bias)?;
+            act.apply(self, y)
+        }
+    }
+
+    fn linear_fused(
+        &mut self,
+        x: Var,
+        weight: Var,
+        bias: Option<Var>,
+        act: Option<Activation>,
+    ) -> Result<Var> {
         let (sx, sw) = (self.shape(x)?.to_vec(), self.shape(weight)?.to_vec());
         let (batch, inputs) = matrix_dims("linear", &sx, &sw)?;
         let (outputs, w_in) = matrix_dims("linear", &sw, &sx)?;
@@ -91,7 +122,11 @@ impl Graph<'_> {
         {
             let xv = MatRef::new(self.value(x).data(), batch, inputs);
             let wv = MatRef::new(self.value(weight).data(), outputs, inputs).t();
-            gemm_par(1.0, xv, wv, beta, MatMut::new(&mut out, batch, outputs));
+            let c = MatMut::new(&mut out, batch, outputs);
+            match act {
+                Some(act) => gemm_par_map(1.0, xv, wv, beta, c, |row| act.apply_in_place(row)),
+                None => gemm_par(1.0, xv, wv, beta, c),
+            }
         }
         let value = Tensor::from_parts(vec![batch, outputs], out);
         let inputs_vars: Vec<Var> = std::iter::once(x).chain([weight]).chain(bias).collect();
@@ -100,6 +135,7 @@ impl Graph<'_> {
                 x,
                 weight,
                 bias,
+                act,
             }),
         )
     }
@@ -130,11 +166,11 @@ impl Backward for MatMulBackward {
         // d op(A) = dC · op(B)ᵀ and d op(B) = op(A)ᵀ · dC, written through transposed views.
         let grad_a = |ga: &mut Tensor, par: bool| {
             let view = MatMut::new(ga.data_mut(), ar, ac).t_if(self.ta);
-            product(par, g, opb.t(), view)
+            product(par, g, opb.t(), 1.0, view)
         };
         let grad_b = |gb: &mut Tensor, par: bool| {
             let view = MatMut::new(gb.data_mut(), br, bc).t_if(self.tb);
-            product(par, opa.t(), g, view)
+            product(par, opa.t(), g, 1.0, view)
         };
         if self.a == self.b {
             // a·a (or a·aᵀ): two contributions into one buffer, one after the other.
@@ -146,7 +182,7 @@ impl Backward for MatMulBackward {
         }
         match grads.get_two(self.a, self.b) {
             (Some(ga), Some(gb)) => {
-                rayon::join(|| grad_a(ga, false), || grad_b(gb, false));
+                super::parallel::join(|| grad_a(ga, false), || grad_b(gb, false));
             }
             (Some(ga), None) => grad_a(ga, true),
             (None, Some(gb)) => grad_b(gb, true),
@@ -156,12 +192,36 @@ impl Backward for MatMulBackward {
     }
 }
 
-/// `C += A·B`, split over both cores when `par` (the caller is not already running in parallel).
-fn product(par: bool, a: MatRef, b: MatRef, c: MatMut) {
+/// `C ← A·B + β·C`, split over both cores when `par` (the caller is not already running in
+/// parallel).
+fn product(par: bool, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
     if par {
-        gemm_par(1.0, a, b, 1.0, c)
+        gemm_par(1.0, a, b, beta, c)
     } else {
-        gemm(1.0, a, b, 1.0, c)
+        gemm(1.0, a, b, beta, c)
+    }
+}
+
+/// β of a product into a gradient buffer: 0 overwrites a fresh one, 1 adds into an existing one.
+fn beta(fresh: &bool) -> f32 {
+    if *fresh {
+        0.0
+    } else {
+        1.0
+    }
+}
+
+/// `db (=|+=) Σ_rows dy` for `dy: (rows, outputs)`, row after row (a fixed order).
+fn bias_grad(db: GradTarget, dy: &[f32], outputs: usize) {
+    let fresh = db.fresh;
+    let db = db.tensor.data_mut();
+    if fresh {
+        db.fill(0.0);
+    }
+    for row in dy.chunks_exact(outputs) {
+        for (acc, d) in db.iter_mut().zip(row) {
+            *acc += d;
+        }
     }
 }
 
@@ -169,12 +229,14 @@ struct LinearBackward {
     x: Var,
     weight: Var,
     bias: Option<Var>,
+    /// A fused activation, differentiated through the op's output.
+    act: Option<Activation>,
 }
 
 impl Backward for LinearBackward {
     fn backward(
         &self,
-        _out: &Tensor,
+        out: &Tensor,
         gout: &Tensor,
         vals: &Values<'_>,
         grads: &mut GradSink<'_>,
@@ -182,31 +244,39 @@ impl Backward for LinearBackward {
         let (xv, wv) = (vals.get(self.x), vals.get(self.weight));
         let (batch, inputs) = (xv.dim(0), xv.dim(1));
         let outputs = wv.dim(0);
-        let g = MatRef::new(gout.data(), batch, outputs);
-        if let Some(gb) = self.bias.and_then(|b| grads.get(b)) {
-            let gb = gb.data_mut();
-            for row in gout.data().chunks_exact(outputs) {
-                for (acc, d) in gb.iter_mut().zip(row) {
-                    *acc += d;
-                }
-            }
+        // dZ = dY · act'(Z), the gradient before the activation (dY itself without one).
+        let dz_buf = self.act.map(|act| {
+            let mut dz = grads.scratch(gout.len());
+            act.backprop(out.data(), gout.data(), &mut dz);
+            dz
+        });
+        let dz = dz_buf.as_deref().unwrap_or(gout.data());
+        if let Some(gb) = self.bias.and_then(|b| grads.target(b)) {
+            bias_grad(gb, dz, outputs);
         }
-        // dX = dY · W  (batch×out · out×in);  dW = dYᵀ · X  (out×batch · batch×in).
-        let grad_x = |gx: &mut Tensor, par: bool| {
+        let g = MatRef::new(dz, batch, outputs);
+        // dX = dZ · W  (batch×out · out×in);  dW = dZᵀ · X  (out×batch · batch×in). A fresh
+        // gradient buffer is written with β = 0, an existing one accumulated into with β = 1.
+        let grad_x = |gx: GradTarget, par: bool| {
             let w = MatRef::new(wv.data(), outputs, inputs);
-            product(par, g, w, MatMut::new(gx.data_mut(), batch, inputs))
+            let c = MatMut::new(gx.tensor.data_mut(), batch, inputs);
+            product(par, g, w, beta(&gx.fresh), c)
         };
-        let grad_w = |gw: &mut Tensor, par: bool| {
+        let grad_w = |gw: GradTarget, par: bool| {
             let x = MatRef::new(xv.data(), batch, inputs);
-            product(par, g.t(), x, MatMut::new(gw.data_mut(), outputs, inputs))
+            let c = MatMut::new(gw.tensor.data_mut(), outputs, inputs);
+            product(par, g.t(), x, beta(&gw.fresh), c)
         };
-        match grads.get_two(self.x, self.weight) {
+        match grads.targets_two(self.x, self.weight) {
             (Some(gx), Some(gw)) => {
-                rayon::join(|| grad_x(gx, false), || grad_w(gw, false));
+                super::parallel::join(|| grad_x(gx, false), || grad_w(gw, false));
             }
             (Some(gx), None) => grad_x(gx, true),
             (None, Some(gw)) => grad_w(gw, true),
             (None, None) => {}
+        }
+        if let Some(buf) = dz_buf {
+            grads.give(buf);
         }
         Ok(())
     }

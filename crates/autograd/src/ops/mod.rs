@@ -15,4 +15,5 @@ pub(crate) mod parallel;
 pub(crate) mod pool2d;
 pub(crate) mod reduce;
 pub(crate) mod shape;
+mod transpose;
 pub(crate) mod unary;

@@ -90,7 +90,7 @@ where
     let mid = channels / 2;
     let (a0, a1) = a.split_at_mut(mid);
     let (b0, b1) = b.split_at_mut(mid);
-    rayon::join(|| f(0, a0, b0), || f(mid, a1, b1));
+    super::parallel::join(|| f(0, a0, b0), || f(mid, a1, b1));
 }
 
 /// `Σ f(x)` over `v` in four interleaved f64 partial sums (a fixed order: the same bits on every

@@ -53,7 +53,7 @@ where
     let mid = planes / 2;
     let (a0, a1) = a.split_at_mut(mid * unit_a);
     let (b0, b1) = b.split_at_mut(mid * unit_b);
-    rayon::join(|| f(0, a0, b0), || f(mid, a1, b1));
+    super::parallel::join(|| f(0, a0, b0), || f(mid, a1, b1));
 }
 
 impl Graph<'_> {

@@ -52,18 +52,24 @@ impl<F: UnaryFn> Backward for UnaryBackward<F> {
         grads: &mut GradSink<'_>,
     ) -> Result<()> {
         let input = vals.get(self.x).data();
-        let Some(gx) = grads.get(self.x) else {
+        let Some(gx) = grads.target(self.x) else {
             return Ok(());
         };
-        let (y, dy, func) = (out.data(), gout.data(), self.func);
-        for_halves(gx.data_mut(), |offset, chunk| {
+        let (y, dy, func, fresh) = (out.data(), gout.data(), self.func, gx.fresh);
+        for_halves(gx.tensor.data_mut(), |offset, chunk| {
             let end = offset + chunk.len();
             let parts = input[offset..end]
                 .iter()
                 .zip(&y[offset..end])
                 .zip(&dy[offset..end]);
-            for (acc, ((&x, &y), &d)) in chunk.iter_mut().zip(parts) {
-                *acc += d * func.df(x, y);
+            if fresh {
+                for (acc, ((&x, &y), &d)) in chunk.iter_mut().zip(parts) {
+                    *acc = d * func.df(x, y);
+                }
+            } else {
+                for (acc, ((&x, &y), &d)) in chunk.iter_mut().zip(parts) {
+                    *acc += d * func.df(x, y);
+                }
             }
         });
         Ok(())

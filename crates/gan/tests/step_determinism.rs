@@ -1,0 +1,57 @@
+//! A training step of the reference GAN gives the same bits with one thread and with two: every
+//! parallel path of the engine and the optimizer keeps each value's arithmetic order.
+
+use gan::config::TrainConfig;
+use gan::data::TrainingData;
+use gan::train::Trainer;
+use mnist_idx::Split;
+
+/// 256 synthetic digits.
+fn data() -> TrainingData {
+    const N: usize = 256;
+    let split = Split {
+        images: (0..N * 784).map(|i| ((i * 7919) % 256) as u8).collect(),
+        labels: (0..N).map(|i| (i % 10) as u8).collect(),
+        len: N,
+    };
+    TrainingData::from_split(&split, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap()
+}
+
+/// Trains three steps at `batch` on a pool of `threads` threads; returns the bits of every
+/// step's figures and of every parameter.
+fn train(threads: usize, batch: usize) -> Vec<u32> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let config = TrainConfig {
+            batch,
+            ..TrainConfig::default()
+        };
+        let digits = data();
+        let mut trainer = Trainer::new(&config, digits.clone()).unwrap();
+        let mut bits = Vec::new();
+        let mut real = Vec::new();
+        for step in 0..3u32 {
+            let indices: Vec<u32> = (0..batch as u32).map(|i| (i + step * 7) % 256).collect();
+            digits.fill_batch(&indices, config.output, &mut real);
+            let s = trainer.train_step(&real, batch).unwrap();
+            bits.extend([s.d_loss, s.g_loss, s.d_real, s.d_fake].map(f32::to_bits));
+        }
+        let params = &trainer.gan.params;
+        for id in params.ids() {
+            bits.extend(params.get(id).data().iter().map(|v| v.to_bits()));
+        }
+        bits
+    })
+}
+
+#[test]
+fn reference_steps_give_the_same_bits_with_one_and_two_threads() {
+    for batch in [64, 17] {
+        let (one, two) = (train(1, batch), train(2, batch));
+        let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
+        assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
+    }
+}

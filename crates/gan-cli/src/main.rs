@@ -1,5 +1,6 @@
 //! The `gan` command: train, sample and inspect GANs on handwritten digits.
 
+mod detect;
 mod idx;
 mod sample;
 mod train;
@@ -24,6 +25,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Draw digits from a trained run's generator into a PNG grid or an IDX file.
     Sample(sample::SampleArgs),
+    /// Train a one-digit detector (digit vs the rest) and report accuracy, precision, recall.
+    Detect(detect::DetectArgs),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
 }
@@ -39,6 +42,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
+        Command::Detect(args) => detect::run(args),
         Command::Idx(args) => idx::run(args),
     }
 }

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod detect;
 pub mod error;
 pub mod metrics;
 pub mod model;

@@ -79,6 +79,12 @@ impl Optimizer {
         &self.settings
     }
 
+    /// Changes the learning rate from the next step on (for learning-rate schedules); the
+    /// moment estimates are kept.
+    pub fn set_lr(&mut self, lr: f32) {
+        self.settings.lr = lr;
+    }
+
     /// The parameters this optimizer updates.
     pub fn params(&self) -> &[ParamId] {
         &self.params

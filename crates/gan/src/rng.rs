@@ -13,6 +13,14 @@ pub const STREAM_NOISE: u64 = 2;
 pub const STREAM_FIXED_NOISE: u64 = 3;
 /// The stream of `gan sample`'s noise.
 pub const STREAM_SAMPLE: u64 = 4;
+/// The stream choosing `gan detect`'s held-out validation digits.
+pub const STREAM_DETECT_SPLIT: u64 = 20;
+/// The stream of `gan detect`'s random shifts of training digits.
+pub const STREAM_DETECT_SHIFT: u64 = 21;
+/// The stream of `gan detect`'s dropout masks.
+pub const STREAM_DETECT_DROPOUT: u64 = 22;
+/// Epoch `e` of `gan detect` shuffles with stream `STREAM_DETECT_SHUFFLE_BASE + e`.
+pub const STREAM_DETECT_SHUFFLE_BASE: u64 = 20_000;
 /// Epoch `e`'s shuffle uses stream `STREAM_SHUFFLE_BASE + e`.
 pub const STREAM_SHUFFLE_BASE: u64 = 1_000;
 

@@ -82,13 +82,13 @@ impl Graph<'_> {
             .map(|((&x, &t), &w)| f64::from(w) * f64::from(bce_logit_term(x, t)))
             .sum();
         let value = self.scalar(total / n as f64);
-        Ok(
-            self.push_op(op, value, &[logits, targets, weights], || WeightedBceBackward {
+        Ok(self.push_op(op, value, &[logits, targets, weights], || {
+            WeightedBceBackward {
                 logits,
                 targets,
                 weights,
-            }),
-        )
+            }
+        }))
     }
 
     /// Binary cross-entropy on probabilities in [0, 1], each log clamped at −100 as PyTorch's

@@ -167,7 +167,7 @@ fn print_outcome(o: &DetectOutcome) {
         .enumerate()
         .filter(|&(_, n)| n > 0)
         .collect();
-    fps.sort_by(|a, b| b.1.cmp(&a.1));
+    fps.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     if !fps.is_empty() {
         let list: Vec<String> = fps.iter().map(|(k, n)| format!("{k}: {n}")).collect();
         println!("  false positives by true digit: {}", list.join(", "));
@@ -213,4 +213,52 @@ pub fn run(a: DetectArgs) -> Result<()> {
     }
     println!("total {:.1} s", start.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> DetectArgs {
+        let mut argv = vec!["detect", "--data", "/nonexistent/mnist"];
+        argv.extend_from_slice(extra);
+        DetectArgs::try_parse_from(argv).unwrap()
+    }
+
+    #[test]
+    fn a_bad_digit_is_refused_before_any_work() {
+        let e = format!("{:#}", run(args(&["--digit", "12"])).unwrap_err());
+        assert!(
+            e.contains("`12`") && e.contains("0–9") && e.contains("all"),
+            "{e}"
+        );
+        // A good digit gets as far as the (missing) data.
+        let e = format!("{:#}", run(args(&["--digit", "3"])).unwrap_err());
+        assert!(e.contains("--data"), "{e}");
+    }
+
+    #[test]
+    fn switches_turn_each_improvement_off() {
+        let c = config_for(&args(&["--digit", "1"]), 1).unwrap();
+        assert_eq!(c, DetectConfig::default());
+        let a = args(&[
+            "--digit",
+            "1",
+            "--no-shift",
+            "--no-weighting",
+            "--no-threshold",
+            "--no-schedule",
+            "--dropout",
+            "0",
+            "--hidden",
+            "512",
+        ]);
+        let c = config_for(&a, 1).unwrap();
+        assert_eq!(c.shift, 0);
+        assert!(!c.weighting && !c.tune_threshold);
+        assert_eq!((c.schedule, c.dropout), (LrSchedule::Constant, 0.0));
+        assert_eq!(c.hidden, vec![512]);
+        let bad = args(&["--digit", "1", "--dropout", "1.5"]);
+        assert!(config_for(&bad, 1).is_err());
+    }
 }

@@ -239,6 +239,9 @@ fn bce_logit_term(x: f32, t: f32) -> f32 {
     x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()
 }
 
+/// One element's partial derivative given (logit, target, weight).
+type WeightedPartial = fn(f32, f32, f32) -> f32;
+
 /// Backward of [`Graph::bce_with_logits_weighted`]: per element, before the 1/n of the mean,
 /// ∂/∂x = w·(σ(x) − t), ∂/∂t = −w·x, ∂/∂w = the unweighted loss term.
 struct WeightedBceBackward {
@@ -259,7 +262,7 @@ impl Backward for WeightedBceBackward {
         let t = vals.get(self.targets).data();
         let w = vals.get(self.weights).data();
         let scale = gout.data()[0] / x.len() as f32;
-        let rules: [(Var, fn(f32, f32, f32) -> f32); 3] = [
+        let rules: [(Var, WeightedPartial); 3] = [
             (self.logits, |x, t, w| w * (sigmoid(x) - t)),
             (self.targets, |x, _, w| -w * x),
             (self.weights, |x, t, _| bce_logit_term(x, t)),

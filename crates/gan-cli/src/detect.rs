@@ -40,12 +40,16 @@ pub struct DetectArgs {
     /// Dropout probability after each hidden layer (0: none).
     #[arg(long, default_value_t = DetectConfig::default().dropout)]
     dropout: f32,
-    /// Do not weight the target digit up in the loss.
+    /// Weight the target digit up in the loss by the class ratio (about 9).
     #[arg(long)]
-    no_weighting: bool,
-    /// Decide at probability ½ instead of the threshold with the best F1 on validation digits.
+    weighting: bool,
+    /// Feed pixels in [0, 1] instead of standardised with the MNIST mean and deviation.
     #[arg(long)]
-    no_threshold: bool,
+    no_normalize: bool,
+    /// Decide at the threshold with the best F1 on the validation digits instead of at
+    /// probability ½.
+    #[arg(long)]
+    tune_threshold: bool,
     /// Keep the learning rate constant instead of the cosine decay.
     #[arg(long)]
     no_schedule: bool,
@@ -70,8 +74,9 @@ fn config_for(a: &DetectArgs, digit: u8) -> Result<DetectConfig> {
         } else {
             defaults.schedule
         },
-        weighting: defaults.weighting && !a.no_weighting,
-        tune_threshold: defaults.tune_threshold && !a.no_threshold,
+        weighting: defaults.weighting || a.weighting,
+        normalize: defaults.normalize && !a.no_normalize,
+        tune_threshold: defaults.tune_threshold || a.tune_threshold,
         ..defaults
     };
     c.validate().context("check the flags of gan detect")?;
@@ -81,8 +86,8 @@ fn config_for(a: &DetectArgs, digit: u8) -> Result<DetectConfig> {
 fn describe(c: &DetectConfig) -> String {
     let hidden: Vec<String> = c.hidden.iter().map(usize::to_string).collect();
     format!(
-        "MLP 784→{}→1, {} epochs, batch {}, Adam lr {}{}, shifts ±{} px, dropout {}, target \
-         weighting {}, threshold {}",
+        "MLP 784→{}→1, {} epochs, batch {}, Adam lr {}{}, {} pixels, shifts ±{} px, dropout {}, \
+         target weighting {}, threshold {}",
         hidden.join("→"),
         c.epochs,
         c.batch,
@@ -91,6 +96,11 @@ fn describe(c: &DetectConfig) -> String {
             " (cosine decay)"
         } else {
             ""
+        },
+        if c.normalize {
+            "standardised"
+        } else {
+            "[0, 1]"
         },
         c.shift,
         c.dropout,
@@ -238,15 +248,16 @@ mod tests {
     }
 
     #[test]
-    fn switches_turn_each_improvement_off() {
+    fn switches_change_each_choice() {
         let c = config_for(&args(&["--digit", "1"]), 1).unwrap();
         assert_eq!(c, DetectConfig::default());
         let a = args(&[
             "--digit",
             "1",
             "--no-shift",
-            "--no-weighting",
-            "--no-threshold",
+            "--weighting",
+            "--no-normalize",
+            "--tune-threshold",
             "--no-schedule",
             "--dropout",
             "0",
@@ -255,7 +266,7 @@ mod tests {
         ]);
         let c = config_for(&a, 1).unwrap();
         assert_eq!(c.shift, 0);
-        assert!(!c.weighting && !c.tune_threshold);
+        assert!(c.weighting && !c.normalize && c.tune_threshold);
         assert_eq!((c.schedule, c.dropout), (LrSchedule::Constant, 0.0));
         assert_eq!(c.hidden, vec![512]);
         let bad = args(&["--digit", "1", "--dropout", "1.5"]);

@@ -1,6 +1,6 @@
 //! The detector's digits: the training split cut into a training and a validation part (seeded,
-//! 10% of every digit held out), and batches filled with pixels in [0, 1], optionally shifted by
-//! a pixel or two.
+//! 10% of every digit held out), and batches of pixels in [0, 1] or standardised, optionally
+//! shifted by a pixel or two.
 
 use crate::error::{GanError, Result};
 use crate::model::IMAGE_PIXELS;
@@ -11,6 +11,30 @@ use rand::Rng;
 
 /// Side of an MNIST digit.
 const SIDE: usize = 28;
+
+/// Mean of the MNIST training pixels on the [0, 1] scale (PyTorch's `Normalize((0.1307,), ...)`).
+pub const MNIST_MEAN: f32 = 0.1307;
+/// Standard deviation of the MNIST training pixels on the [0, 1] scale.
+pub const MNIST_STD: f32 = 0.3081;
+
+/// How a grey level 0–255 becomes an input value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pixels {
+    /// `p / 255`, in [0, 1].
+    Unit,
+    /// `(p / 255 − MNIST_MEAN) / MNIST_STD`: mean 0 and deviation 1 over the training digits.
+    Standardized,
+}
+
+impl Pixels {
+    /// `(scale, offset)` with input = `p · scale + offset`.
+    pub fn affine(self) -> (f32, f32) {
+        match self {
+            Pixels::Unit => (1.0 / 255.0, 0.0),
+            Pixels::Standardized => (1.0 / (255.0 * MNIST_STD), -MNIST_MEAN / MNIST_STD),
+        }
+    }
+}
 
 /// Digits kept as `u8` with their labels 0–9.
 #[derive(Debug, Clone, Default)]
@@ -69,18 +93,20 @@ impl Digits {
         self.labels.iter().filter(|&&l| l == digit).count()
     }
 
-    /// Writes digits `indices` into `out` as rows of 784 pixels in [0, 1], each moved by a
-    /// random offset of up to `shift` pixels in both directions (drawn from `rng`; 0 draws
-    /// nothing), the uncovered border left blank. Reuses `out`'s allocation.
+    /// Writes digits `indices` into `out` as rows of 784 values mapped by `pixels`, each moved
+    /// by a random offset of up to `shift` pixels in both directions (drawn from `rng`; 0 draws
+    /// nothing), the uncovered border left blank (background). Reuses `out`'s allocation.
     pub fn fill_batch(
         &self,
         indices: &[u32],
+        pixels: Pixels,
         shift: usize,
         rng: &mut impl Rng,
         out: &mut Vec<f32>,
     ) {
+        let affine = pixels.affine();
         out.clear();
-        out.resize(indices.len() * IMAGE_PIXELS, 0.0);
+        out.resize(indices.len() * IMAGE_PIXELS, affine.1);
         let s = shift.min(SIDE - 1) as i32;
         for (row, &i) in out.chunks_exact_mut(IMAGE_PIXELS).zip(indices) {
             let image = self.image(i as usize);
@@ -90,15 +116,14 @@ impl Digits {
                 (rng.random_range(-s..=s), rng.random_range(-s..=s))
             };
             let (dy, dx) = (dy as isize, dx as isize);
-            shift_into(image, dy, dx, row);
+            shift_into(image, dy, dx, affine, row);
         }
     }
 }
 
 /// Writes `image` moved down by `dy` and right by `dx` pixels (negative: up, left) into `out`
-/// (zeroed beforehand), scaled to [0, 1].
-fn shift_into(image: &[u8], dy: isize, dx: isize, out: &mut [f32]) {
-    const SCALE: f32 = 1.0 / 255.0;
+/// (filled with the background beforehand), each grey level `p` as `p · scale + offset`.
+fn shift_into(image: &[u8], dy: isize, dx: isize, (scale, offset): (f32, f32), out: &mut [f32]) {
     let side = SIDE as isize;
     let cols = (dx.max(0), side + dx.min(0));
     for y in 0..side {
@@ -109,7 +134,7 @@ fn shift_into(image: &[u8], dy: isize, dx: isize, out: &mut [f32]) {
         let src = &image[(sy * side) as usize..((sy + 1) * side) as usize];
         let dst = &mut out[(y * side) as usize..((y + 1) * side) as usize];
         for x in cols.0..cols.1 {
-            dst[x as usize] = f32::from(src[(x - dx) as usize]) * SCALE;
+            dst[x as usize] = f32::from(src[(x - dx) as usize]) * scale + offset;
         }
     }
 }
@@ -198,12 +223,13 @@ mod tests {
     fn shifts_move_ink_and_blank_the_border() {
         let mut out = vec![0.0; IMAGE_PIXELS];
         let d = one_dot_digit();
-        shift_into(d.image(0), 2, -1, &mut out);
+        let unit = Pixels::Unit.affine();
+        shift_into(d.image(0), 2, -1, unit, &mut out);
         assert_eq!(out[12 * SIDE + 19], 1.0);
         assert_eq!(out.iter().sum::<f32>(), 1.0);
         // Moving the ink off the image leaves it blank.
         out.fill(0.0);
-        shift_into(d.image(0), 0, 8, &mut out);
+        shift_into(d.image(0), 0, 8, unit, &mut out);
         assert_eq!(out.iter().sum::<f32>(), 0.0);
     }
 
@@ -212,11 +238,19 @@ mod tests {
         let d = one_dot_digit();
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         let mut out = Vec::new();
-        d.fill_batch(&[0, 0], 0, &mut r, &mut out);
+        d.fill_batch(&[0], Pixels::Standardized, 1, &mut r, &mut out);
+        let background = -MNIST_MEAN / MNIST_STD;
+        assert_eq!(
+            out.iter().filter(|&&v| v == background).count(),
+            IMAGE_PIXELS - 1
+        );
+        let ink = (1.0 - MNIST_MEAN) / MNIST_STD;
+        assert!(out.iter().any(|&v| (v - ink).abs() < 1e-5));
+        d.fill_batch(&[0, 0], Pixels::Unit, 0, &mut r, &mut out);
         assert_eq!(out.len(), 2 * IMAGE_PIXELS);
         assert_eq!(out[10 * SIDE + 20], 1.0);
         assert_eq!(out[IMAGE_PIXELS + 10 * SIDE + 20], 1.0);
-        d.fill_batch(&[0; 50], 2, &mut r, &mut out);
+        d.fill_batch(&[0; 50], Pixels::Unit, 2, &mut r, &mut out);
         let moved = out
             .chunks_exact(IMAGE_PIXELS)
             .filter(|row| row[10 * SIDE + 20] == 0.0)

@@ -1,7 +1,7 @@
 //! The detector network: an MLP 784 → hidden… → one logit with LeakyReLU between the layers and
 //! optional dropout after each hidden activation.
 
-use super::data::Digits;
+use super::data::{Digits, Pixels};
 use super::DetectConfig;
 use crate::error::Result;
 use crate::model::{Mlp, IMAGE_PIXELS};
@@ -29,6 +29,7 @@ pub struct DetectorNet {
     slope: f32,
     dropout: f32,
     dropout_rng: ChaCha8Rng,
+    pixels: Pixels,
 }
 
 impl Detector {
@@ -52,6 +53,7 @@ impl Detector {
             slope,
             dropout: c.dropout,
             dropout_rng: rng::stream(c.seed, rng::STREAM_DETECT_DROPOUT),
+            pixels: c.pixels(),
         };
         Ok(Detector { params, net })
     }
@@ -74,7 +76,7 @@ impl Detector {
         let mut unused = rng::stream(0, 0);
         let all: Vec<u32> = (0..digits.len() as u32).collect();
         for chunk in all.chunks(EVAL_CHUNK) {
-            digits.fill_batch(chunk, 0, &mut unused, &mut batch);
+            digits.fill_batch(chunk, self.net.pixels, 0, &mut unused, &mut batch);
             let mut g = Graph::new(&self.params, pool);
             g.freeze(self.params.ids());
             g.set_training(false);
@@ -87,6 +89,11 @@ impl Detector {
 }
 
 impl DetectorNet {
+    /// How the network expects its input pixels.
+    pub fn pixels(&self) -> Pixels {
+        self.pixels
+    }
+
     /// Records the logits `[B, 1]` of the pixels `x` `[B, 784]` into `g`; dropout (when
     /// configured) is active only in training mode.
     pub fn forward(&mut self, g: &mut Graph<'_>, x: Var) -> Result<Var> {

@@ -168,7 +168,8 @@ impl DetectTrainer {
     pub fn step(&mut self, train: &Digits, indices: &[u32]) -> Result<f32> {
         let c = &self.config;
         let b = indices.len();
-        train.fill_batch(indices, c.shift, &mut self.shift_rng, &mut self.x);
+        let pixels = self.detector.net.pixels();
+        train.fill_batch(indices, pixels, c.shift, &mut self.shift_rng, &mut self.x);
         self.targets.clear();
         self.weights.clear();
         for &i in indices {
@@ -327,6 +328,7 @@ mod tests {
             hidden: vec![32, 16],
             batch: 64,
             schedule: LrSchedule::Constant,
+            weighting: true,
             ..DetectConfig::default()
         };
         let mut trainer = DetectTrainer::new(&config, &data).unwrap();

@@ -86,10 +86,11 @@ fn config_for(a: &DetectArgs, digit: u8) -> Result<DetectConfig> {
 fn describe(c: &DetectConfig) -> String {
     let hidden: Vec<String> = c.hidden.iter().map(usize::to_string).collect();
     format!(
-        "MLP 784→{}→1, {} epochs, batch {}, Adam lr {}{}, {} pixels, shifts ±{} px, dropout {}, \
+        "MLP 784→{}→1, {} epoch{}, batch {}, Adam lr {}{}, {} pixels, shifts ±{} px, dropout {}, \
          target weighting {}, threshold {}",
         hidden.join("→"),
         c.epochs,
+        if c.epochs == 1 { "" } else { "s" },
         c.batch,
         c.lr,
         if c.schedule == LrSchedule::Cosine {

@@ -2,14 +2,29 @@
 //! trained on the MNIST training digits with 10% of them held out for validation, and judged on
 //! the 10,000 test digits by accuracy, precision, recall, F1 and its confusion matrix.
 //!
-//! One digit in ten is the target, so a detector that always says "no" is 90% accurate. Three
-//! answers to that imbalance were measured (figures below): weighting the target digits
-//! up in the loss by the class ratio (`weighting`), and picking the decision threshold with the
-//! best F1 on the validation digits (`tune_threshold`), each cost accuracy against plain
-//! cross-entropy decided at probability ½, which is already the most accurate threshold for a
-//! calibrated model; both stay available. What does help is in the default: inputs standardised
-//! with the MNIST mean and deviation, training digits moved by up to one pixel at random, and a
-//! cosine learning-rate schedule.
+//! One digit in ten is the target, so a detector that always says "no" is 90% accurate. Two
+//! answers to that imbalance were measured: weighting the target digits up in the loss by the
+//! class ratio (`weighting`), and deciding at the threshold with the best F1 on the validation
+//! digits (`tune_threshold`). Both cost accuracy against plain cross-entropy decided at
+//! probability ½, the most accurate threshold for a calibrated model, so the default is the
+//! latter and both stay available. What does help is in the default: inputs standardised with
+//! the MNIST mean and deviation, training digits moved by up to one pixel at random, and a cosine
+//! learning-rate schedule. Test figures in %, mean of seeds 0 and 1, one change at a time
+//! (seed-to-seed spread is about ±0.03 points of accuracy):
+//!
+//! | change from the default | digit 1: acc / prec / recall | digit 9: acc / prec / recall |
+//! |---|---|---|
+//! | none (±1 px, standardised, cosine, p > ½) | 99.83 / 99.16 / 99.29 | 99.52 / 98.14 / 97.03 |
+//! | `--no-shift` | 99.79 / 99.21 / 98.94 | 99.38 / 97.44 / 96.43 |
+//! | `--shift 2` | 99.84 / 99.42 / 99.16 | 99.34 / 97.39 / 96.09 |
+//! | `--no-normalize` | 99.77 / 99.25 / 98.67 | 99.47 / 98.23 / 96.43 |
+//! | `--no-schedule` | 99.77 / 98.60 / 99.34 | 99.39 / 98.52 / 95.34 |
+//! | `--tune-threshold` | 99.81 / 99.34 / 98.98 | 99.47 / 97.87 / 96.88 |
+//! | `--weighting` | 99.77 / 98.31 / 99.69 | 99.01 / 91.97 / 98.81 |
+//! | `--weighting --tune-threshold` | 99.81 / 99.34 / 98.98 | 99.42 / 97.60 / 96.63 |
+//! | `--dropout 0.2` | 99.80 / 99.25 / 98.98 | 99.42 / 97.84 / 96.38 |
+//! | `--hidden 512` | 99.81 / 99.25 / 99.03 | 99.41 / 97.93 / 96.18 |
+//! | all three off (a plain MLP) | 99.75 / 98.86 / 98.94 | 99.22 / 98.05 / 94.21 |
 //!
 //! ```no_run
 //! # fn main() -> gan::Result<()> {

@@ -263,6 +263,23 @@ fn losses() {
             |g, v| g.bce_with_logits(v[0], v[1]),
         );
     }
+    for s in [[1, 1], [6, 1], [3, 4]] {
+        // Weighted BCE: gradients into the logits, soft targets and the weights themselves.
+        let t = targets(&s, 10);
+        let w = positive(&s, 11);
+        check(&[randn(&s, 12)], |g, v| {
+            let (t, w) = (g.constant(t.clone()), g.constant(w.clone()));
+            g.bce_with_logits_weighted(v[0], t, w)
+        });
+        check(
+            &[
+                randn(&s, 13),
+                Tensor::uniform(&s, 0.0, 1.0, &mut rng(14)),
+                positive(&s, 15),
+            ],
+            |g, v| g.bce_with_logits_weighted(v[0], v[1], v[2]),
+        );
+    }
     check(&[randn(&[4, 3], 8)], |g, v| {
         g.cross_entropy(v[0], &[0, 2, 1, 2])
     });
@@ -285,4 +302,27 @@ fn a_composite_network() {
             g.sigmoid(y)
         },
     );
+}
+
+#[test]
+fn weighted_bce_values() {
+    use autograd::{BufferPool, ParamStore};
+    let params = ParamStore::new();
+    let mut pool = BufferPool::new();
+    let mut g = Graph::new(&params, &mut pool);
+    let x = g.constant(Tensor::from_vec(&[3], vec![2.0, -1.0, 0.5]).unwrap());
+    let t = g.constant(Tensor::from_vec(&[3], vec![1.0, 0.0, 0.0]).unwrap());
+    let ones = g.constant(Tensor::full(&[3], 1.0));
+    let w = g.constant(Tensor::from_vec(&[3], vec![9.0, 1.0, 0.0]).unwrap());
+    let plain = g.bce_with_logits(x, t).unwrap();
+    let unit = g.bce_with_logits_weighted(x, t, ones).unwrap();
+    let weighted = g.bce_with_logits_weighted(x, t, w).unwrap();
+    let (plain, unit) = (g.value(plain).data()[0], g.value(unit).data()[0]);
+    assert!((plain - unit).abs() < 1e-7, "{plain} vs {unit}");
+    // By hand: −log σ(2) = log(1 + e^−2), −log(1 − σ(−1)) = log(1 + e^−1); the third is weighted 0.
+    let want = (9.0 * (1.0 + (-2.0f64).exp()).ln() + (1.0 + (-1.0f64).exp()).ln()) / 3.0;
+    let got = f64::from(g.value(weighted).data()[0]);
+    assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+    let wrong = g.constant(Tensor::full(&[2], 1.0));
+    assert!(g.bce_with_logits_weighted(x, t, wrong).is_err());
 }

@@ -2,6 +2,7 @@
 
 mod classifier;
 mod config_flags;
+mod detect;
 mod eval;
 mod idx;
 mod interrupt;
@@ -36,6 +37,8 @@ enum Command {
     Sweep(Box<sweep::SweepArgs>),
     /// Draw what a trained generator makes along paths through its noise space (PNG, GIF).
     Traverse(Box<traverse::TraverseArgs>),
+    /// Train a one-digit detector (digit vs the rest) and report accuracy, precision, recall.
+    Detect(Box<detect::DetectArgs>),
     /// Inspect IDX files.
     Idx(idx::IdxArgs),
     /// Quality figures of a run's digits (or an IDX file's): FID, MNIST score, precision,
@@ -58,6 +61,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sample(args) => sample::run(args),
         Command::Sweep(args) => sweep::run(*args),
         Command::Traverse(args) => traverse::run(*args),
+        Command::Detect(args) => detect::run(*args),
         Command::Idx(args) => idx::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Classifier(args) => classifier::run(args),

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod classifier;
 pub mod config;
 pub mod data;
+pub mod detect;
 pub mod error;
 pub mod eval;
 pub mod metrics;

@@ -23,6 +23,14 @@ pub const STREAM_CLASSIFIER_DROPOUT: u64 = 21;
 pub const STREAM_CLASSIFIER_DATA: u64 = 22;
 /// The stream of the uniform-noise images `gan eval` uses as its worst-case reference.
 pub const STREAM_EVAL_NOISE: u64 = 23;
+/// The stream choosing `gan detect`'s held-out validation digits.
+pub const STREAM_DETECT_SPLIT: u64 = 30;
+/// The stream of `gan detect`'s random shifts of training digits.
+pub const STREAM_DETECT_SHIFT: u64 = 31;
+/// The stream of `gan detect`'s dropout masks.
+pub const STREAM_DETECT_DROPOUT: u64 = 32;
+/// Epoch `e` of `gan detect` shuffles with stream `STREAM_DETECT_SHUFFLE_BASE + e`.
+pub const STREAM_DETECT_SHUFFLE_BASE: u64 = 30_000;
 /// Epoch `e`'s shuffle uses stream `STREAM_SHUFFLE_BASE + e`.
 pub const STREAM_SHUFFLE_BASE: u64 = 1_000;
 

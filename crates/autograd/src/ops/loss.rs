@@ -1,6 +1,7 @@
 //! Losses, each the mean over all elements (or rows), returned as a `[1]` tensor:
-//! `bce_with_logits`, `bce` (on probabilities, clamped like PyTorch's `BCELoss`),
-//! `cross_entropy` (integer labels) and `mse`.
+//! `bce_with_logits`, `bce_with_logits_weighted` (a weight per element, for imbalanced
+//! classes), `bce` (on probabilities, clamped like PyTorch's `BCELoss`), `cross_entropy`
+//! (integer labels) and `mse`.
 
 use super::activation::{log_softmax_row, sigmoid};
 use crate::error::{invalid, shape_mismatch, Result};
@@ -43,7 +44,7 @@ impl Graph<'_> {
         let total: f64 = x
             .iter()
             .zip(t)
-            .map(|(&x, &t)| f64::from(x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()))
+            .map(|(&x, &t)| f64::from(bce_logit_term(x, t)))
             .sum();
         let value = self.scalar(total / n as f64);
         Ok(
@@ -55,6 +56,39 @@ impl Graph<'_> {
                 }
             }),
         )
+    }
+
+    /// Binary cross-entropy on logits with a weight per element:
+    /// `mean(w · (max(x, 0) − x·t + log(1 + e^(−|x|))))`, PyTorch's
+    /// `BCEWithLogitsLoss(weight=w)`. Weighting the rare class up (e.g. by the ratio of the
+    /// class counts) makes both classes count alike in the loss.
+    ///
+    /// `logits, targets, weights: same shape` → `[1]`.
+    pub fn bce_with_logits_weighted(
+        &mut self,
+        logits: Var,
+        targets: Var,
+        weights: Var,
+    ) -> Result<Var> {
+        let op = "bce_with_logits_weighted";
+        let n = self.same_shape(op, logits, targets)?;
+        self.same_shape(op, logits, weights)?;
+        let (x, t) = (self.value(logits).data(), self.value(targets).data());
+        let w = self.value(weights).data();
+        let total: f64 = x
+            .iter()
+            .zip(t)
+            .zip(w)
+            .map(|((&x, &t), &w)| f64::from(w) * f64::from(bce_logit_term(x, t)))
+            .sum();
+        let value = self.scalar(total / n as f64);
+        Ok(self.push_op(op, value, &[logits, targets, weights], || {
+            WeightedBceBackward {
+                logits,
+                targets,
+                weights,
+            }
+        }))
     }
 
     /// Binary cross-entropy on probabilities in [0, 1], each log clamped at −100 as PyTorch's
@@ -192,6 +226,51 @@ impl Backward for PairBackward {
                 for ((g, &x), &y) in g.data_mut().iter_mut().zip(a).zip(b) {
                     let (da, db) = self.rule.partials(x, y);
                     *g += scale * if which == 0 { da } else { db };
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One element's binary cross-entropy on a logit, in the stable form
+/// `max(x, 0) − x·t + log(1 + e^(−|x|))`.
+fn bce_logit_term(x: f32, t: f32) -> f32 {
+    x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()
+}
+
+/// One element's partial derivative given (logit, target, weight).
+type WeightedPartial = fn(f32, f32, f32) -> f32;
+
+/// Backward of [`Graph::bce_with_logits_weighted`]: per element, before the 1/n of the mean,
+/// ∂/∂x = w·(σ(x) − t), ∂/∂t = −w·x, ∂/∂w = the unweighted loss term.
+struct WeightedBceBackward {
+    logits: Var,
+    targets: Var,
+    weights: Var,
+}
+
+impl Backward for WeightedBceBackward {
+    fn backward(
+        &self,
+        _out: &Tensor,
+        gout: &Tensor,
+        vals: &Values<'_>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        let x = vals.get(self.logits).data();
+        let t = vals.get(self.targets).data();
+        let w = vals.get(self.weights).data();
+        let scale = gout.data()[0] / x.len() as f32;
+        let rules: [(Var, WeightedPartial); 3] = [
+            (self.logits, |x, t, w| w * (sigmoid(x) - t)),
+            (self.targets, |x, _, w| -w * x),
+            (self.weights, |x, t, _| bce_logit_term(x, t)),
+        ];
+        for (var, rule) in rules {
+            if let Some(g) = grads.get(var) {
+                for (((g, &x), &t), &w) in g.data_mut().iter_mut().zip(x).zip(t).zip(w) {
+                    *g += scale * rule(x, t, w);
                 }
             }
         }

@@ -62,6 +62,8 @@ pub mod nn;
 pub mod ops;
 mod params;
 mod pool;
+mod sink;
+mod tape;
 mod tensor;
 
 pub use error::{Error, Result};
@@ -71,4 +73,5 @@ pub use ops::norm::RunningStats;
 pub use ops::parallel::join;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;
+pub use tape::Tape;
 pub use tensor::{numel, Tensor};

@@ -1,8 +1,10 @@
-//! Matrix products: `matmul` (either operand transposed through strides) and `linear`
-//! (`x·Wᵀ + b`, the weight stored `[out, in]` as PyTorch's `nn.Linear` keeps it).
+//! Matrix products: `matmul` (either operand transposed through strides), `linear`
+//! (`x·Wᵀ + b`, the weight stored `[out, in]` as PyTorch's `nn.Linear` keeps it) and `linear_act`
+//! (`act(x·Wᵀ + b)` in one op).
 //!
 //! Backward of a product computes two products of equal work (the gradient of each operand);
-//! when both are needed they run at once, one per core, each on one thread.
+//! when both are needed they run at once, one per core, each on one thread. A gradient buffer
+//! that no other op has written yet is overwritten (β = 0), not zero-filled and added to.
 
 use super::gemm::{gemm, gemm_par, gemm_par_map, MatMut, MatRef};
 use crate::error::{shape_mismatch, Result};

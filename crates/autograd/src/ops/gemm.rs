@@ -175,7 +175,7 @@ pub(crate) fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
 }
 
 /// Products below this many multiply-adds run on one thread: splitting costs more than it saves.
-const PARALLEL_MIN_WORK: usize = 1 << 19;
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 19;
 
 /// Like [`gemm`], but computes the two column halves of `C` at once when the product is large.
 pub(crate) fn gemm_par(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {

@@ -15,9 +15,13 @@
 //! plan (forward split into two column halves or two batch halves, backward products at once).
 //! Throughput is in FLOP, so criterion's `elem/s` reads as FLOP/s. `sum/*` times the `sum` +
 //! backward that ends each `ours` step, alone, so that it can be told apart from the op.
+//! `fused/*`: a hidden layer's `linear` followed by `leaky_relu` (two ops), against `linear_act`
+//! (one op, the activation applied to each half of the product while it is in cache), forward
+//! and backward (the weight's gradient; the input is a constant).
 //!
 //! Run: `cargo bench -p autograd --bench engine`.
 
+use autograd::nn::Activation;
 use autograd::{BufferPool, Gradients, Graph, ParamStore, Tensor};
 use criterion::measurement::WallTime;
 use criterion::{
@@ -378,9 +382,55 @@ fn sum_only(c: &mut Criterion) {
     group.finish();
 }
 
+/// A hidden layer with its activation, as two ops and as one fused op.
+fn fused(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fused");
+    for (batch, inputs, outputs) in [(64, 256, 512), (128, 784, 512)] {
+        group.throughput(Throughput::Elements(
+            (3 * 2 * batch * inputs * outputs) as u64,
+        ));
+        let id = format!("{batch}x{inputs}x{outputs}");
+        let mut params = ParamStore::new();
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let x = Tensor::uniform(&[batch, inputs], -1.0, 1.0, &mut rng);
+        let w = params
+            .add(
+                "w",
+                Tensor::uniform(&[outputs, inputs], -0.1, 0.1, &mut rng),
+            )
+            .unwrap();
+        let b = params.add("b", Tensor::zeros(&[outputs])).unwrap();
+        let mut grads = Gradients::zeros_like(&params);
+        let mut pool = BufferPool::new();
+        for fused in [false, true] {
+            let name = if fused {
+                "linear_act"
+            } else {
+                "linear+leaky_relu"
+            };
+            group.bench_function(BenchmarkId::new(name, &id), |bench| {
+                bench.iter(|| {
+                    let mut g = Graph::new(&params, &mut pool);
+                    let xv = g.constant_from(x.shape(), x.data()).unwrap();
+                    let (wv, bv) = (g.param(w), g.param(b));
+                    let y = if fused {
+                        g.linear_act(xv, wv, Some(bv), Activation::LeakyRelu(0.2))
+                    } else {
+                        g.linear(xv, wv, Some(bv))
+                            .and_then(|z| g.leaky_relu(z, 0.2))
+                    };
+                    let s = g.sum(y.unwrap()).unwrap();
+                    g.backward_set(s, &mut grads).unwrap();
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = linear, conv, sum_only
+    targets = linear, conv, sum_only, fused
 }
 criterion_main!(benches);

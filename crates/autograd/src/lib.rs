@@ -4,7 +4,11 @@
 //! - [`ParamStore`]: named parameters that live across steps; [`Gradients`]: their gradients.
 //! - [`Graph`]: one per step. Ops (`g.linear`, `g.relu`, `g.bce_with_logits`, ...) record their
 //!   result and a backward rule; [`Graph::backward`] replays them in reverse and adds each
-//!   parameter's gradient into a [`Gradients`] store.
+//!   parameter's gradient into a [`Gradients`] store ([`Graph::backward_set`] sets it instead).
+//!   [`Graph::suspend`] keeps a recording as a [`Tape`] while other graphs run and an optimizer
+//!   updates parameters it does not read; [`Graph::resume`] continues it.
+//! - [`join`]: the engine's parallelism, two threads at most, in fixed halves, so that results
+//!   are bit-identical with one thread or two.
 //! - [`BufferPool`]: every buffer a graph uses comes from a pool and returns to it when the graph
 //!   is dropped, so a steady training loop allocates no new large buffers.
 //! - [`nn`]: layers ([`nn::Linear`], [`nn::Conv2d`], [`nn::ConvTranspose2d`],
@@ -62,6 +66,8 @@ pub mod nn;
 pub mod ops;
 mod params;
 mod pool;
+mod sink;
+mod tape;
 mod tensor;
 
 pub use error::{Error, Result};
@@ -71,4 +77,5 @@ pub use ops::norm::RunningStats;
 pub use ops::parallel::join;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;
+pub use tape::Tape;
 pub use tensor::{numel, Tensor};

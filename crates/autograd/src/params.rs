@@ -22,6 +22,8 @@ impl ParamId {
 pub struct ParamStore {
     names: Vec<String>,
     values: Vec<Tensor>,
+    /// Per parameter: how many times it was handed out for writing.
+    versions: Vec<u64>,
 }
 
 impl ParamStore {
@@ -41,6 +43,7 @@ impl ParamStore {
         }
         self.names.push(name);
         self.values.push(value);
+        self.versions.push(0);
         Ok(ParamId(self.values.len() - 1))
     }
 
@@ -54,9 +57,18 @@ impl ParamStore {
         &self.values[id.0]
     }
 
-    /// The parameter's value, mutably (optimizers, loading).
+    /// The parameter's value, mutably (optimizers, loading). Counts as a change for
+    /// [`ParamStore::version`].
     pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor {
+        self.versions[id.0] += 1;
         &mut self.values[id.0]
+    }
+
+    /// How many times the parameter was handed out for writing ([`ParamStore::get_mut`],
+    /// [`ParamStore::set`]): equal versions mean equal values. A suspended graph
+    /// ([`crate::Tape`]) checks it.
+    pub fn version(&self, id: ParamId) -> u64 {
+        self.versions[id.0]
     }
 
     /// The parameter's name.
@@ -86,6 +98,7 @@ impl ParamStore {
 
     /// Replaces a parameter's values by `data`, which must have the same shape.
     pub fn set(&mut self, id: ParamId, data: &Tensor) -> Result<()> {
+        self.versions[id.0] += 1;
         let current = &mut self.values[id.0];
         if current.shape() != data.shape() {
             return Err(Error::Parameter {

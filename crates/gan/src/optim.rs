@@ -203,7 +203,30 @@ impl Rule {
         }
     }
 
+    /// Updates `p` and the state `m`, `v` from the gradient `g`, element by element.
     fn apply(self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { self.apply_avx2(p, g, m, v) };
+        }
+        self.apply_portable(p, g, m, v)
+    }
+
+    /// [`Rule::apply`] compiled for AVX2: the same operations on eight values at a time instead
+    /// of four, which halves the time of Adam's square roots and divisions. Each value's
+    /// arithmetic is unchanged (no operation is fused), so the bits are the same.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+        self.apply_portable(p, g, m, v)
+    }
+
+    #[inline(always)]
+    fn apply_portable(self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
         match self {
             Rule::Adam {
                 lr,

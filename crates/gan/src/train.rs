@@ -297,30 +297,41 @@ impl Trainer {
     /// One discriminator and one generator update on the real digits in `real` (`b × 784`).
     pub fn train_step(&mut self, real: &[f32], b: usize) -> Result<StepStats> {
         let latent = self.gan.config.latent;
-        let mut z = self.pool.take(b * latent);
-        fill_normal(&mut z, &mut self.noise_rng);
         if self.targets_d.len() != 2 * b {
             self.targets_d = (0..2 * b).map(|i| if i < b { 1.0 } else { 0.0 }).collect();
             self.targets_g = vec![1.0; b];
         }
-        let g_ids = self.gan.generator.params();
         let d_ids = self.gan.discriminator.params();
         let mut stats = StepStats::default();
 
-        // 1. Discriminator on real and generated digits, the generator frozen.
-        {
+        // 0. G(z), once: recorded for the generator's update (3), suspended meanwhile so that
+        //    the discriminator can be updated (2) without computing it a second time.
+        let (tape, fake) = {
+            let mut z = self.pool.take(b * latent);
+            fill_normal(&mut z, &mut self.noise_rng);
             let mut g = Graph::new(&self.gan.params, &mut self.pool);
-            g.freeze(g_ids.iter().copied());
             let zv = g.constant_from(&[b, latent], &z)?;
             let fake = self.gan.generator.forward(&mut g, zv)?;
-            let realv = g.constant_from(&[b, IMAGE_PIXELS], real)?;
-            let both = g.concat(&[realv, fake], 0)?;
+            let tape = g.suspend();
+            self.pool.give(z);
+            (tape, fake)
+        };
+
+        // 1. Discriminator on real and generated digits as one batch of 2B (one product per
+        //    layer instead of two); the generator's parameters are not in this graph.
+        {
+            let rows = b * IMAGE_PIXELS;
+            let mut both = self.pool.take(2 * rows);
+            both[..rows].copy_from_slice(real);
+            both[rows..].copy_from_slice(tape.value(fake)?.data());
+            let mut g = Graph::new(&self.gan.params, &mut self.pool);
+            let both = g.constant(Tensor::from_vec(&[2 * b, IMAGE_PIXELS], both)?);
             let logits = self.gan.discriminator.forward(&mut g, both)?;
             let targets = g.constant_from(&[2 * b, 1], &self.targets_d)?;
             let mean = g.bce_with_logits(logits, targets)?;
             // Mean over 2B = (BCE_real + BCE_fake) / 2: double it for the usual sum of the two.
             let loss = g.mul_scalar(mean, 2.0)?;
-            // Sets (not adds) the gradients of the unfrozen network: no zeroing beforehand.
+            // Sets (not adds) the discriminator's gradients: no zeroing beforehand.
             g.backward_set(loss, &mut self.grads)?;
             stats.d_loss = g.value(loss).data()[0];
             let l = g.value(logits).data();
@@ -330,23 +341,21 @@ impl Trainer {
             stats.d_real = mean_sigmoid(real_l);
             stats.d_fake = mean_sigmoid(fake_l);
         }
+        // 2. The discriminator's update: parameters the suspended G(z) does not read.
         self.opt_d.step(&mut self.gan.params, &self.grads);
 
-        // 2. Generator through the updated discriminator, which is frozen.
+        // 3. Generator: G(z) resumed, through the updated discriminator, which is frozen.
         {
-            let mut g = Graph::new(&self.gan.params, &mut self.pool);
+            let mut g = Graph::resume(tape, &self.gan.params, &mut self.pool)?;
             g.freeze(d_ids.iter().copied());
-            let zv = g.constant_from(&[b, latent], &z)?;
-            let fake = self.gan.generator.forward(&mut g, zv)?;
             let logits = self.gan.discriminator.forward(&mut g, fake)?;
             let targets = g.constant_from(&[b, 1], &self.targets_g)?;
             let loss = g.bce_with_logits(logits, targets)?;
-            // Sets (not adds) the gradients of the unfrozen network: no zeroing beforehand.
+            // Sets (not adds) the generator's gradients.
             g.backward_set(loss, &mut self.grads)?;
             stats.g_loss = g.value(loss).data()[0];
         }
         self.opt_g.step(&mut self.gan.params, &self.grads);
-        self.pool.give(z);
         self.step += 1;
         Ok(stats)
     }

@@ -1,5 +1,6 @@
-//! A training step of the reference GAN gives the same bits with one thread and with two: every
-//! parallel path of the engine and the optimizer keeps each value's arithmetic order.
+//! A training step of the reference GAN gives the same bits with one thread and with two (every
+//! parallel path of the engine and the optimizer keeps each value's arithmetic order), and
+//! allocates no new buffers once warmed up.
 
 use gan::config::TrainConfig;
 use gan::data::TrainingData;
@@ -54,4 +55,24 @@ fn reference_steps_give_the_same_bits_with_one_and_two_threads() {
         let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
         assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
     }
+}
+
+/// After two warm-up steps a training step takes every buffer it needs from the engine's pool.
+#[test]
+fn a_step_allocates_no_new_buffers_after_warm_up() {
+    let config = TrainConfig::default();
+    let digits = data();
+    let mut trainer = Trainer::new(&config, digits.clone()).unwrap();
+    let mut real = Vec::new();
+    let indices: Vec<u32> = (0..64).collect();
+    digits.fill_batch(&indices, config.output, &mut real);
+    let mut counts = Vec::new();
+    for _ in 0..5 {
+        trainer.train_step(&real, 64).unwrap();
+        counts.push(trainer.pool_allocations());
+    }
+    assert!(
+        counts[2..].iter().all(|&c| c == counts[1]),
+        "fresh allocations after each step: {counts:?}"
+    );
 }

@@ -5,8 +5,10 @@
 //! transpose is a view with swapped strides: nothing is copied. With `β = 0` the old contents of
 //! `C` are ignored, even NaN. Every view is checked to lie inside its slice, so no call can read
 //! or write out of bounds. [`gemm`] runs on the calling thread; [`gemm_par`] splits the columns of
-//! `C` into two halves computed at once when the product is large enough to pay. Splitting by
-//! columns keeps each output element's summation order, so both give the same bits.
+//! `C` into two halves computed at once when the product is large enough to pay, and
+//! [`gemm_par_map`] also applies a function to each half's rows right after computing them (a
+//! fused activation). Splitting by columns keeps each output element's summation order, so all
+//! give the same bits.
 
 use super::transpose::transpose;
 use std::cell::RefCell;
@@ -173,7 +175,7 @@ pub(crate) fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
 }
 
 /// Products below this many multiply-adds run on one thread: splitting costs more than it saves.
-const PARALLEL_MIN_WORK: usize = 1 << 19;
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 19;
 
 /// Like [`gemm`], but computes the two column halves of `C` at once when the product is large.
 pub(crate) fn gemm_par(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {

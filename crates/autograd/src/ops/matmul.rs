@@ -1,10 +1,12 @@
-//! Matrix products: `matmul` (either operand transposed through strides) and `linear`
-//! (`x·Wᵀ + b`, the weight stored `[out, in]` as PyTorch's `nn.Linear` keeps it).
+//! Matrix products: `matmul` (either operand transposed through strides), `linear`
+//! (`x·Wᵀ + b`, the weight stored `[out, in]` as PyTorch's `nn.Linear` keeps it) and `linear_act`
+//! (`act(x·Wᵀ + b)` in one op).
 //!
 //! Backward of a product computes two products of equal work (the gradient of each operand);
-//! when both are needed they run at once, one per core, each on one thread.
+//! when both are needed they run at once, one per core, each on one thread. A gradient buffer
+//! that no other op has written yet is overwritten (β = 0), not zero-filled and added to.
 
-use super::gemm::{gemm, gemm_par, gemm_par_map, MatMut, MatRef};
+use super::gemm::{gemm, gemm_par, gemm_par_map, MatMut, MatRef, PARALLEL_MIN_WORK};
 use crate::error::{shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, GradTarget, Graph, Values, Var};
 use crate::nn::Activation;
@@ -181,8 +183,12 @@ impl Backward for MatMulBackward {
             return Ok(());
         }
         match grads.get_two(self.a, self.b) {
-            (Some(ga), Some(gb)) => {
+            (Some(ga), Some(gb)) if worth_splitting(m * n * opa.cols) => {
                 super::parallel::join(|| grad_a(ga, false), || grad_b(gb, false));
+            }
+            (Some(ga), Some(gb)) => {
+                grad_a(ga, false);
+                grad_b(gb, false);
             }
             (Some(ga), None) => grad_a(ga, true),
             (None, Some(gb)) => grad_b(gb, true),
@@ -190,6 +196,12 @@ impl Backward for MatMulBackward {
         }
         Ok(())
     }
+}
+
+/// Whether two products of `work` multiply-adds each are worth running at once (a product that
+/// small would not be split in halves either).
+fn worth_splitting(work: usize) -> bool {
+    work >= PARALLEL_MIN_WORK
 }
 
 /// `C ← A·B + β·C`, split over both cores when `par` (the caller is not already running in
@@ -268,8 +280,12 @@ impl Backward for LinearBackward {
             product(par, g.t(), x, beta(&gw.fresh), c)
         };
         match grads.targets_two(self.x, self.weight) {
-            (Some(gx), Some(gw)) => {
+            (Some(gx), Some(gw)) if worth_splitting(batch * inputs * outputs) => {
                 super::parallel::join(|| grad_x(gx, false), || grad_w(gw, false));
+            }
+            (Some(gx), Some(gw)) => {
+                grad_x(gx, false);
+                grad_w(gw, false);
             }
             (Some(gx), None) => grad_x(gx, true),
             (None, Some(gw)) => grad_w(gw, true),

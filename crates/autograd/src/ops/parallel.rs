@@ -6,10 +6,14 @@
 //! Why not `rayon::join`: the steps of a small model hand out a few dozen parallel pieces of
 //! 10 µs to 1 ms each, with short sequential stretches between them. Rayon's idle workers go to
 //! sleep within microseconds, and waking a sleeping thread on a virtual machine takes around
-//! 100 µs; by then the calling thread has usually done both halves itself. The helper here keeps
-//! spinning for a few milliseconds after its last piece of work (so it is awake for every piece
-//! of a training step), then sleeps. A piece it has not picked up by the time the caller is done
-//! with its own half is taken back and run by the caller: nobody waits for a sleeping thread.
+//! 100 µs; by then the calling thread has usually done both halves itself (measured: a training
+//! step on two threads was no faster than on one). The helper here keeps spinning for a few
+//! milliseconds after its last piece of work (so it is awake for every piece of a training
+//! step), then sleeps. While it spins it yields its core every few dozen rounds: on a machine
+//! busy with other work, where the scheduler shares the cores between sessions, it then does not
+//! take time from the thread it works with. A piece it has not picked up by the time the caller
+//! is done with its own half is taken back and run by the caller: nobody waits for a sleeping or
+//! descheduled thread to start.
 //!
 //! The engine uses two threads when the current rayon pool has at least two (so
 //! `RAYON_NUM_THREADS=1` or `ThreadPool::install` on a one-thread pool makes it sequential), and

@@ -13,7 +13,9 @@
 //! busy with other work, where the scheduler shares the cores between sessions, it then does not
 //! take time from the thread it works with. A piece it has not picked up by the time the caller
 //! is done with its own half is taken back and run by the caller: nobody waits for a sleeping or
-//! descheduled thread to start.
+//! descheduled thread to start. And when the caller had to wait long for a piece the helper had
+//! started (the helper was descheduled midway: the machine is busy), it stops using the helper
+//! for a while.
 //!
 //! The engine uses two threads when the current rayon pool has at least two (so
 //! `RAYON_NUM_THREADS=1` or `ThreadPool::install` on a one-thread pool makes it sequential), and
@@ -22,12 +24,21 @@
 use std::cell::{Cell, UnsafeCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long the helper keeps spinning after its last piece of work before it sleeps.
 const SPIN: Duration = Duration::from_millis(5);
+
+/// A wait this long for the helper's half means it was descheduled (the halves of one split take
+/// at most about half a millisecond each): the machine is busy with other work.
+const SLOW_WAIT: Duration = Duration::from_millis(1);
+
+/// How long [`join`] then runs both closures on the calling thread, before trying the helper
+/// again. On a machine whose other cores are taken, waiting for a descheduled helper costs a
+/// scheduler tick or more each time; running alone costs only the lost overlap.
+const PAUSE: Duration = Duration::from_millis(100);
 
 /// Element-wise work below this many elements stays on one thread.
 const PARALLEL_MIN_LEN: usize = 1 << 15;
@@ -75,7 +86,11 @@ where
     } else {
         // The helper runs `b`: it reads `job` until it sets `done`, so wait for that before
         // `job` (on this stack) goes away, even if `a` panicked.
+        let waiting = Instant::now();
         wait_for(&job.done);
+        if waiting.elapsed() > SLOW_WAIT {
+            team.pause();
+        }
         job.result
             .into_inner()
             .expect("a finished job holds its result")
@@ -133,6 +148,10 @@ struct Team {
     sleeping: AtomicBool,
     lock: Mutex<()>,
     wake: Condvar,
+    /// When the team was made: the origin of `paused_until`.
+    start: Instant,
+    /// Microseconds after `start` until which [`join`] does not use the helper.
+    paused_until: AtomicU64,
 }
 
 thread_local! {
@@ -145,19 +164,22 @@ fn team() -> Option<&'static Team> {
     if IS_HELPER.with(Cell::get) || rayon::current_num_threads() < 2 {
         return None;
     }
-    *TEAM.get_or_init(|| {
+    let team = (*TEAM.get_or_init(|| {
         let team: &'static Team = Box::leak(Box::new(Team {
             slot: AtomicPtr::new(ptr::null_mut()),
             sleeping: AtomicBool::new(false),
             lock: Mutex::new(()),
             wake: Condvar::new(),
+            start: Instant::now(),
+            paused_until: AtomicU64::new(0),
         }));
         let spawned = std::thread::Builder::new()
             .name("autograd-helper".into())
             .spawn(move || team.serve());
         // Without a helper thread the engine simply runs sequentially.
         spawned.ok().map(|_| team)
-    })
+    }))?;
+    (!team.paused()).then_some(team)
 }
 
 impl Team {
@@ -172,6 +194,20 @@ impl Team {
             self.wake.notify_one();
         }
         published
+    }
+
+    fn micros(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Stops using the helper for [`PAUSE`].
+    fn pause(&self) {
+        let until = self.micros().saturating_add(PAUSE.as_micros() as u64);
+        self.paused_until.store(until, Ordering::Relaxed);
+    }
+
+    fn paused(&self) -> bool {
+        self.micros() < self.paused_until.load(Ordering::Relaxed)
     }
 
     /// Withdraws `job` if the helper has not taken it yet.

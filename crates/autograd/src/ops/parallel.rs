@@ -31,8 +31,9 @@ use std::time::{Duration, Instant};
 /// How long the helper keeps spinning after its last piece of work before it sleeps.
 const SPIN: Duration = Duration::from_millis(5);
 
-/// A wait this long for the helper's half means it was descheduled (the halves of one split take
-/// at most about half a millisecond each): the machine is busy with other work.
+/// Waiting this long for the helper's half, and longer than the caller's own half took, means the
+/// helper was descheduled (the two halves of a split are of equal work): the machine is busy
+/// with other work.
 const SLOW_WAIT: Duration = Duration::from_millis(1);
 
 /// How long [`join`] then runs both closures on the calling thread, before trying the helper
@@ -75,26 +76,29 @@ where
             .expect("an unpublished job still holds its closure");
         return (ra, b());
     }
+    let started = Instant::now();
     let ra = catch_unwind(AssertUnwindSafe(a));
-    let rb = if team.take_back(published) {
+    if team.take_back(published) {
+        // The helper never started `b`: it runs here.
         let ra = ra.unwrap_or_else(|panic| resume_unwind(panic));
         let b = job
             .f
             .into_inner()
             .expect("a job taken back still holds its closure");
         return (ra, b());
-    } else {
-        // The helper runs `b`: it reads `job` until it sets `done`, so wait for that before
-        // `job` (on this stack) goes away, even if `a` panicked.
-        let waiting = Instant::now();
-        wait_for(&job.done);
-        if waiting.elapsed() > SLOW_WAIT {
-            team.pause();
-        }
-        job.result
-            .into_inner()
-            .expect("a finished job holds its result")
-    };
+    }
+    // The helper runs `b`: it reads `job` until it sets `done`, so wait for that before `job`
+    // (on this stack) goes away, even if `a` panicked.
+    let own = started.elapsed();
+    wait_for(&job.done);
+    let waited = started.elapsed() - own;
+    if waited > SLOW_WAIT && waited > own {
+        team.pause();
+    }
+    let rb = job
+        .result
+        .into_inner()
+        .expect("a finished job holds its result");
     match (ra, rb) {
         (Ok(ra), Ok(rb)) => (ra, rb),
         (Err(panic), _) | (_, Err(panic)) => resume_unwind(panic),
@@ -308,6 +312,43 @@ mod tests {
                 // Nested joins (run by the helper, or taken back) give the same results.
                 let ((c, d), e) = join(|| join(|| n + 1, || n + 2), || join(|| n + 3, || n));
                 assert_eq!((c, d, e), (n + 1, n + 2, (n + 3, n)));
+            }
+        });
+    }
+
+    /// `a` spins until `b` has started (at most `limit`); returns the thread that ran `b`.
+    fn join_waiting_for_b(limit: Duration, b_takes: Duration) -> std::thread::ThreadId {
+        let started = AtomicBool::new(false);
+        let ((), b_thread) = join(
+            || {
+                let t = Instant::now();
+                while !started.load(Ordering::SeqCst) && t.elapsed() < limit {
+                    std::hint::spin_loop();
+                }
+            },
+            || {
+                started.store(true, Ordering::SeqCst);
+                std::thread::sleep(b_takes);
+                std::thread::current().id()
+            },
+        );
+        b_thread
+    }
+
+    #[test]
+    fn a_helper_that_keeps_the_caller_waiting_is_left_alone_for_a_while() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let me = std::thread::current().id();
+            // `b` keeps the caller waiting 5 ms after its own (short) half.
+            if join_waiting_for_b(SLOW_WAIT * 50, SLOW_WAIT * 5) != me {
+                // The helper ran it: the next join runs both halves here, although its first
+                // half waits for the second to start elsewhere.
+                let next = join_waiting_for_b(SLOW_WAIT * 5, Duration::ZERO);
+                assert_eq!(next, me, "the helper was used again at once");
             }
         });
     }

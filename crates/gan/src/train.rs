@@ -1,7 +1,8 @@
 //! The adversarial training step and epoch loop, with no files involved (the run folder is [`crate::run`]).
 //!
 //! One step, for a batch of `B` real digits and `B` noise vectors `z`:
-//! 1. Discriminator: `G(z)` is computed forward-only (the generator is frozen), real and fake
+//! 1. Discriminator: `G(z)` is recorded once (the recording is suspended while `D` updates and
+//!    reused by step 2, so the generator's forward pass runs once per step); real and fake
 //!    digits go through `D` as one concatenated batch of `2B` (one product per layer instead of
 //!    two, measured faster), and `d_loss = BCE(D(x), 1) + BCE(D(G(z)), 0)` updates `D`.
 //! 2. Generator: with `D` frozen (its weight-gradient products are skipped), the same `z` goes

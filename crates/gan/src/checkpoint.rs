@@ -141,29 +141,10 @@ impl Checkpoint {
 
     /// Copies the tensor `name` into `target`, which must have the same shape.
     fn load_tensor(&self, st: &SafeTensors<'_>, name: &str, target: &mut Tensor) -> Result<()> {
-        let bad = |reason: String| GanError::Checkpoint {
+        copy_f32_tensor(st, name, target, "the model").map_err(|reason| GanError::Checkpoint {
             path: self.path.clone(),
             reason,
-        };
-        let view = st
-            .tensor(name)
-            .map_err(|_| bad(format!("has no tensor '{name}'")))?;
-        if view.dtype() != Dtype::F32 || view.shape() != target.shape() {
-            return Err(bad(format!(
-                "tensor '{name}' is {:?} {:?}, the model expects F32 {:?}",
-                view.dtype(),
-                view.shape(),
-                target.shape()
-            )));
-        }
-        for (dst, src) in target
-            .data_mut()
-            .iter_mut()
-            .zip(view.data().chunks_exact(4))
-        {
-            *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
-        }
-        Ok(())
+        })
     }
 
     fn tensors(&self) -> Result<SafeTensors<'_>> {
@@ -203,4 +184,33 @@ impl Checkpoint {
         *count = steps;
         Ok(())
     }
+}
+
+/// Copies the f32 tensor `name` of `st` into `target`, which must have its shape; the error
+/// names the tensor and what `expected_by` (e.g. "the model") expects.
+pub(crate) fn copy_f32_tensor(
+    st: &SafeTensors<'_>,
+    name: &str,
+    target: &mut Tensor,
+    expected_by: &str,
+) -> std::result::Result<(), String> {
+    let view = st
+        .tensor(name)
+        .map_err(|_| format!("has no tensor '{name}'"))?;
+    if view.dtype() != Dtype::F32 || view.shape() != target.shape() {
+        return Err(format!(
+            "tensor '{name}' is {:?} {:?}, {expected_by} expects F32 {:?}",
+            view.dtype(),
+            view.shape(),
+            target.shape()
+        ));
+    }
+    for (dst, src) in target
+        .data_mut()
+        .iter_mut()
+        .zip(view.data().chunks_exact(4))
+    {
+        *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
+    }
+    Ok(())
 }

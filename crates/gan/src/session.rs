@@ -141,13 +141,12 @@ impl TrainingRun {
         Ok(TrainingRun::new(run, trainer))
     }
 
-    fn new(run: RunDir, mut trainer: Trainer) -> TrainingRun {
+    fn new(run: RunDir, trainer: Trainer) -> TrainingRun {
         let cells = trainer.config().grid * trainer.config().grid;
         let seed = trainer.config().seed;
         let fixed_noise = trainer
             .gan
             .noise(cells, &mut rng::stream(seed, rng::STREAM_FIXED_NOISE));
-        trainer.history.shrink_to_fit();
         TrainingRun {
             run,
             trainer,

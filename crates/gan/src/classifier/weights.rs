@@ -175,25 +175,8 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], params: &mut ParamStore) -> Resu
         SafeTensors::deserialize(bytes).map_err(|e| bad(format!("unreadable tensors: {e}")))?;
     for id in params.ids().collect::<Vec<_>>() {
         let name = params.name(id).to_string();
-        let view = st
-            .tensor(&name)
-            .map_err(|_| bad(format!("has no tensor '{name}'")))?;
-        let target = params.get_mut(id);
-        if view.dtype() != Dtype::F32 || view.shape() != target.shape() {
-            return Err(bad(format!(
-                "tensor '{name}' is {:?} {:?}, the evaluator expects F32 {:?}",
-                view.dtype(),
-                view.shape(),
-                target.shape()
-            )));
-        }
-        for (dst, src) in target
-            .data_mut()
-            .iter_mut()
-            .zip(view.data().chunks_exact(4))
-        {
-            *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
-        }
+        crate::checkpoint::copy_f32_tensor(&st, &name, params.get_mut(id), "the evaluator")
+            .map_err(bad)?;
     }
     Ok(())
 }

@@ -45,6 +45,7 @@
 #![warn(missing_docs)]
 
 mod array;
+pub mod atomic;
 mod dtype;
 mod error;
 mod header;

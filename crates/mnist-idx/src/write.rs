@@ -1,9 +1,8 @@
 //! Writing IDX data, raw or gzipped, to any [`Write`] or atomically to a path.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use flate2::write::GzEncoder;
 
@@ -124,49 +123,15 @@ fn encode_raw<T: IdxElement, W: Write>(mut w: W, header: &Header, data: &[T]) ->
     Ok(w)
 }
 
-/// Runs `fill` on a new temporary file beside `path`, syncs it and renames it to `path`; removes
-/// the temporary file on failure. Errors name `path`.
+/// [`crate::atomic::write_with`] with errors that name `path`.
 pub(crate) fn atomic_write(path: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
-    let (mut file, tmp) = create_temp(path).map_err(|e| e.at(path))?;
-    let result = fill(&mut file)
-        .and_then(|()| Ok(file.sync_all()?))
-        .and_then(|()| {
-            drop(file);
-            Ok(fs::rename(&tmp, path)?)
-        });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|e| e.at(path))
-}
-
-/// A new file `.NAME.tmp-PID-N` in the folder of `path`.
-fn create_temp(path: &Path) -> Result<(File, PathBuf)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "not a file name to write to")
-    })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp-{}-{n}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => return Ok((f, tmp)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1_000_000 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    crate::atomic::write_with(path, fill).map_err(|e: Error| e.at(path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::{fs, io};
 
     #[test]
     fn writes_the_header_and_big_endian_values() {

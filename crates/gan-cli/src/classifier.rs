@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use gan::classifier::{
     self, record_path, Classifier, ClassifierRecord, EpochRecord, TrainSettings, Trainer,
 };
-use gan::metrics::confusion_matrix;
+use metrics::confusion_matrix;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -4,9 +4,9 @@
 use anyhow::{Context, Result};
 use gan::classifier::Classifier;
 use gan::eval::{feature_stats, quick_quality, QuickQuality};
-use gan::metrics::FeatureStats;
 use gan::sweep::SettingQuality;
 use gan::{Gan, RunDir, TrainingRun};
+use metrics::FeatureStats;
 use mnist_idx::{Split, SplitKind};
 
 /// Digits generated per measurement during training (FID is biased by sample size, so the

@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use autograd::{BufferPool, Tensor};
 use clap::Parser;
 use gan::model::IMAGE_PIXELS;
-use gan::render::{self, GridLayout};
 use gan::{rng, Gan, RunDir};
+use render::GridLayout;
 use std::path::{Path, PathBuf};
 
 /// Flags of `gan sample`.

@@ -156,7 +156,7 @@ pub fn run(a: TraverseArgs) -> Result<()> {
         seed,
     };
     let image = traverse::traversal_sheet(&mut gan, &sheet)?;
-    gan::render::save_png(&image, &a.out)?;
+    render::save_png(&image, &a.out)?;
     println!(
         "wrote {} ({}x{}) from {} (seed {seed})",
         a.out.display(),
@@ -252,7 +252,7 @@ mod tests {
         let other = files("c", "8");
         assert_ne!(first.0, other.0);
         assert_ne!(first.1, other.1);
-        let sheet = gan::render::load_png_gray(tmp.path().join("a.png")).unwrap();
+        let sheet = render::load_png_gray(tmp.path().join("a.png")).unwrap();
         // Three sections of 3 rows of 86 px digits, 5 columns.
         assert!(sheet.height > 9 * 86 && sheet.width > 5 * 86);
     }

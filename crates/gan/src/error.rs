@@ -60,10 +60,10 @@ pub enum GanError {
     },
     /// Drawing an image or plot failed.
     #[error(transparent)]
-    Render(#[from] crate::render::RenderError),
+    Render(#[from] render::RenderError),
     /// A quality metric could not be computed.
     #[error(transparent)]
-    Metrics(#[from] crate::metrics::MetricsError),
+    Metrics(#[from] metrics::MetricsError),
     /// An argument is out of its domain; the message says which and what is accepted.
     #[error("{0}")]
     InvalidInput(String),

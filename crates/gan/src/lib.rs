@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod charts;
 pub mod checkpoint;
 pub mod classifier;
 pub mod config;
@@ -10,10 +11,8 @@ pub mod data;
 pub mod detect;
 pub mod error;
 pub mod eval;
-pub mod metrics;
 pub mod model;
 pub mod optim;
-pub mod render;
 pub mod rng;
 pub mod run;
 pub mod session;

@@ -9,8 +9,8 @@
 use crate::checkpoint::Checkpoint;
 use crate::config::{OutputKind, TrainConfig};
 use crate::error::{io_error, GanError, Result};
-use crate::render::PixelRange;
 use crate::train::Gan;
+use render::PixelRange;
 use std::fs;
 use std::path::{Path, PathBuf};
 

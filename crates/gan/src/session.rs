@@ -7,15 +7,16 @@
 //! the batch within the epoch, the optimizers' state and the epoch's running sums.
 
 use crate::atomic::write_atomic;
+use crate::charts::{self, TrainingCurves};
 use crate::checkpoint::{self, Checkpoint, CheckpointMeta};
 use crate::config::TrainConfig;
 use crate::data::TrainingData;
 use crate::error::{GanError, Result};
-use crate::render::{self, GridLayout, LineChart, Series, TrainingCurves};
 use crate::rng;
 use crate::run::{pixel_range, RunDir};
 use crate::train::{EpochAccumulator, EpochMetrics, Gan, Progress, Trainer};
 use autograd::Tensor;
+use render::{GridLayout, LineChart, Series};
 use std::path::{Path, PathBuf};
 
 /// Fields of the configuration that may change when a run is resumed.
@@ -269,7 +270,7 @@ impl TrainingRun {
     fn write_plots(&self) -> Result<()> {
         let h = &self.trainer.history;
         let curves = training_curves(h);
-        render::save_training_plots(&curves, self.run.plots_dir())?;
+        charts::save_training_plots(&curves, self.run.plots_dir())?;
         let fid: Vec<(f64, f64)> = h
             .iter()
             .filter_map(|m| Some((m.epoch as f64, m.fid?)))
@@ -282,7 +283,7 @@ impl TrainingRun {
             )
             .with_series(Series::new("FID", fid));
             let path = self.run.plots_dir().join("quality.png");
-            render::save_line_chart(&chart, path, render::CHART_WIDTH, render::CHART_HEIGHT)?;
+            render::save_line_chart(&chart, path, charts::CHART_WIDTH, charts::CHART_HEIGHT)?;
         }
         Ok(())
     }

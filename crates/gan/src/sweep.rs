@@ -9,10 +9,10 @@
 use crate::atomic::write_atomic;
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::error::{io_error, GanError, Result};
-use crate::render;
 use crate::run::RunDir;
 use crate::session::{saved_history, training_curves};
 use crate::train::EpochMetrics;
+use render;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -275,11 +275,11 @@ pub fn summarize(
 
 /// Writes `summary.csv`, `summary.md`, the overlaid plots and `grids.png`; returns the paths.
 pub fn write_report(dir: &Path, plan: &SweepPlan, rows: &[SettingSummary]) -> Result<Vec<PathBuf>> {
-    let curves: Vec<(String, render::TrainingCurves)> = rows
+    let curves: Vec<(String, crate::charts::TrainingCurves)> = rows
         .iter()
         .map(|r| (r.setting.label.clone(), training_curves(&r.history)))
         .collect();
-    let mut written = render::save_comparison_plots(&curves, dir.join("plots"))?;
+    let mut written = crate::charts::save_comparison_plots(&curves, dir.join("plots"))?;
     let mut grids = Vec::new();
     for r in rows {
         let run = RunDir::open(dir.join(&r.setting.folder))?;

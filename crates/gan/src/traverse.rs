@@ -18,7 +18,7 @@
 //! # fn main() -> gan::Result<()> {
 //! let mut gan = gan::RunDir::open("runs/run-001")?.load_gan()?;
 //! let sheet = traversal_sheet(&mut gan, &SheetOptions::default())?;
-//! gan::render::save_png(&sheet, "traverse.png")?;
+//! render::save_png(&sheet, "traverse.png")?;
 //! # Ok(())
 //! # }
 //! ```
@@ -29,12 +29,12 @@ pub use paths::{coordinate_sweeps, interpolate_rows, lerp, slerp, slerp_loop, In
 
 use crate::error::{GanError, Result};
 use crate::model::IMAGE_PIXELS;
-use crate::render::{self, GifAnimation, GrayImage, GridLayout};
 use crate::rng;
 use crate::run::pixel_range;
 use crate::train::Gan;
 use autograd::{BufferPool, Tensor};
 use rand_chacha::ChaCha8Rng;
+use render::{GifAnimation, GrayImage, GridLayout};
 
 /// Side of a digit in pixels.
 const SIDE: usize = 28;

@@ -31,9 +31,9 @@ pub use weights::{
 };
 
 use crate::error::{io_error, GanError, Result};
-use crate::metrics::Features;
 use crate::rng;
 use autograd::{BufferPool, Graph, ParamStore};
+use metrics::Features;
 use model::Layers;
 use rand::Rng;
 use std::path::{Path, PathBuf};

@@ -4,10 +4,10 @@
 //!
 //! | figure | on | computed by |
 //! |---|---|---|
-//! | class histogram, largest/smallest class ratio | predicted labels | [`crate::metrics::class_histogram`] |
-//! | FID against the test digits | 128-D features | [`crate::metrics::fid_from_stats`] |
-//! | MNIST score | class probabilities | [`crate::metrics::mnist_score`] |
-//! | precision, recall (k = 3), density, coverage (k = 5) | 128-D features | [`crate::metrics::precision_recall_against`] |
+//! | class histogram, largest/smallest class ratio | predicted labels | [`metrics::class_histogram`] |
+//! | FID against the test digits | 128-D features | [`metrics::fid_from_stats`] |
+//! | MNIST score | class probabilities | [`metrics::mnist_score`] |
+//! | precision, recall (k = 3), density, coverage (k = 5) | 128-D features | [`metrics::precision_recall_against`] |
 //!
 //! Whole evaluations ([`evaluate`], what `gan eval` runs) build a [`Reference`] from the 10,000
 //! test digits once. For a figure during training, [`quick_quality`] gives the FID and class
@@ -37,11 +37,11 @@ pub use report::{histogram_path, EvalReport, EvaluatorInfo};
 
 use crate::classifier::{Classifier, PIXELS};
 use crate::error::{GanError, Result};
-use crate::metrics::{
+use crate::rng;
+use metrics::{
     class_histogram, fid_from_stats, mnist_score, precision_recall_against, FeatureStats, PrParams,
     PrReference, QualityReport, NUM_CLASSES,
 };
-use crate::rng;
 use mnist_idx::Mnist;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

@@ -4,8 +4,8 @@
 use super::Evaluation;
 use crate::atomic::write_atomic;
 use crate::error::{GanError, Result};
-use crate::metrics::{QualityReport, NUM_CLASSES};
-use crate::render::{save_bar_chart, BarChart};
+use metrics::{QualityReport, NUM_CLASSES};
+use render::{save_bar_chart, BarChart};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

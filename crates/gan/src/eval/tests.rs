@@ -1,7 +1,7 @@
 //! Tests of the evaluation on real digits with the shipped evaluator.
 
 use super::*;
-use crate::metrics::confusion_matrix;
+use metrics::confusion_matrix;
 use std::path::PathBuf;
 
 fn mnist() -> Mnist {

@@ -134,8 +134,8 @@ impl FeatureStats {
 /// rounding; never negative (rounding below 0 is clamped).
 ///
 /// ```
-/// use gan::metrics::{fid, Features};
-/// # fn main() -> Result<(), gan::metrics::MetricsError> {
+/// use metrics::{fid, Features};
+/// # fn main() -> Result<(), metrics::MetricsError> {
 /// let a = Features::new(4, 1, vec![0.0, 1.0, 2.0, 3.0])?;
 /// assert!(fid(&a, &a)?.abs() < 1e-9);
 /// # Ok(())

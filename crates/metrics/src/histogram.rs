@@ -22,8 +22,8 @@ pub struct ClassHistogram {
 /// `usize` (argmax) labels alike.
 ///
 /// ```
-/// use gan::metrics::class_histogram;
-/// # fn main() -> Result<(), gan::metrics::MetricsError> {
+/// use metrics::class_histogram;
+/// # fn main() -> Result<(), metrics::MetricsError> {
 /// let h = class_histogram(&[3u8, 3, 3, 8])?;
 /// assert_eq!(h.share(3)?, 0.75);
 /// assert_eq!(h.ratio(), None); // most digits never appear
@@ -138,8 +138,8 @@ pub struct ConfusionMatrix {
 /// below `classes`, `1 <= classes <= 4096`).
 ///
 /// ```
-/// use gan::metrics::confusion_matrix;
-/// # fn main() -> Result<(), gan::metrics::MetricsError> {
+/// use metrics::confusion_matrix;
+/// # fn main() -> Result<(), metrics::MetricsError> {
 /// let m = confusion_matrix(&[0u8, 0, 1, 1], &[0usize, 1, 1, 1], 2)?;
 /// assert_eq!(m.get(0, 1), Some(1));
 /// assert_eq!(m.accuracy(), 0.75);

@@ -18,8 +18,8 @@ const SUM_TOLERANCE: f64 = 1e-3;
 /// `f64`. Errors if `n == 0` or a row is not a distribution.
 ///
 /// ```
-/// use gan::metrics::{mnist_score, Features};
-/// # fn main() -> Result<(), gan::metrics::MetricsError> {
+/// use metrics::{mnist_score, Features};
+/// # fn main() -> Result<(), metrics::MetricsError> {
 /// // Two samples, each confidently a different class out of two: score 2.
 /// let probs = Features::new(2, 2, vec![1.0, 0.0, 0.0, 1.0])?;
 /// assert!((mnist_score(&probs)? - 2.0).abs() < 1e-12);

@@ -1,4 +1,5 @@
-//! Images, plots and animations: what a training run shows a person.
+//! Draws digit grids, line and bar charts, captioned compositions and GIF animations into PNG
+//! and GIF files, written atomically; it knows images and numbers, not how they were made.
 //!
 //! Everything here writes files atomically: the bytes go to a temporary file in the destination
 //! folder, which is then renamed into place, so a reader never sees half a PNG.
@@ -9,14 +10,13 @@
 //! | [`io`] | PNG in and out ([`save_png`], [`load_png_gray`]) |
 //! | [`animation`] | a looping GIF of grids ([`save_gif`], [`save_gif_from_pngs`]) |
 //! | [`plot`] | line charts ([`save_line_chart`]) |
-//! | [`curves`] | the training run's charts ([`save_training_plots`], [`save_comparison_plots`]) |
 //! | [`bar`] | bar charts, e.g. the class histogram ([`save_bar_chart`]) |
 //! | [`compose`] | grids side by side or stacked with captions, labelled rows ([`hstack_labeled`], [`vstack_labeled`], [`label_rows`]) |
 //!
 //! ```no_run
-//! use gan::render::{digit_grid_f32, save_png, GridLayout, PixelRange};
+//! use render::{digit_grid_f32, save_png, GridLayout, PixelRange};
 //!
-//! # fn main() -> Result<(), gan::render::RenderError> {
+//! # fn main() -> Result<(), render::RenderError> {
 //! // 64 generated digits of 28x28 in [-1, 1] (tanh output), one after the other.
 //! let batch = vec![0.0f32; 64 * 28 * 28];
 //! let grid = digit_grid_f32(&batch, 28, 28, PixelRange::MinusOneToOne, &GridLayout::new(8, 8))?;
@@ -25,6 +25,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 
 pub mod animation;
@@ -32,7 +34,6 @@ mod axes;
 pub mod bar;
 mod canvas;
 pub mod compose;
-pub mod curves;
 #[cfg(test)]
 mod gallery;
 pub mod grid;
@@ -42,11 +43,9 @@ mod legend;
 pub mod plot;
 
 pub use animation::{epoch_sample_paths, save_gif, save_gif_from_pngs, GifAnimation};
+pub use axes::MIN_CHART_SIZE;
 pub use bar::{save_bar_chart, BarChart};
 pub use compose::{hstack_labeled, label_rows, row_label_width, vstack_labeled};
-pub use curves::{
-    save_comparison_plots, save_training_plots, TrainingCurves, CHART_HEIGHT, CHART_WIDTH,
-};
 pub use grid::{digit_grid_f32, digit_grid_u8, GridLayout, PixelRange};
 pub use image::GrayImage;
 pub use io::{load_png_gray, save_png};

@@ -10,7 +10,7 @@ use super::{ClassHistogram, PrecisionRecall, NUM_CLASSES};
 /// class ratio would be infinite, which JSON numbers cannot hold.
 ///
 /// ```
-/// use gan::metrics::{class_histogram, PrecisionRecall, QualityReport};
+/// use metrics::{class_histogram, PrecisionRecall, QualityReport};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let pr = PrecisionRecall { precision: 0.8, recall: 0.6, density: 0.9, coverage: 0.7 };
 /// let hist = class_histogram(&[1u8, 1, 7])?;

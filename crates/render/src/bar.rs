@@ -62,11 +62,11 @@ impl BarChart {
 /// Draws `chart` into a `width` x `height` PNG at `path`, atomically (900 x 600 reads well).
 ///
 /// Errors when there are no bars, when labels and values differ in number, or on a size below
-/// [`MIN_CHART_SIZE`](super::plot::MIN_CHART_SIZE).
+/// [`MIN_CHART_SIZE`](crate::MIN_CHART_SIZE).
 ///
 /// ```no_run
-/// use gan::render::{save_bar_chart, BarChart};
-/// # fn main() -> Result<(), gan::render::RenderError> {
+/// use render::{save_bar_chart, BarChart};
+/// # fn main() -> Result<(), render::RenderError> {
 /// let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
 /// let counts = [980.0, 1130.0, 1032.0, 1010.0, 982.0, 892.0, 958.0, 1028.0, 974.0, 1009.0];
 /// let chart = BarChart::new("Classes of 10000 generated digits", "digit", "count", &labels, &counts)

@@ -1,4 +1,5 @@
-//! Evaluation metrics on plain feature and probability matrices.
+//! Measures how close two sets of samples are, on plain feature and probability matrices: FID,
+//! precision/recall, density/coverage, a classifier score and class histograms.
 //!
 //! Everything here works on [`Features`], a row-major `n × dim` matrix of `f32` (one row per
 //! sample), not on tensors: typically the 128-dim penultimate-layer features or the 10 class
@@ -16,7 +17,7 @@
 //! [`MetricsError`] instead of panicking.
 //!
 //! ```
-//! use gan::metrics::{fid, Features, MetricsError};
+//! use metrics::{fid, Features, MetricsError};
 //!
 //! # fn main() -> Result<(), MetricsError> {
 //! // Three samples of 2-dim features each.
@@ -27,6 +28,8 @@
 //! # Ok(())
 //! # }
 //! ```
+
+#![warn(missing_docs)]
 
 use thiserror::Error;
 

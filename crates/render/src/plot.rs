@@ -104,18 +104,15 @@ impl LineChart {
     }
 }
 
-/// Smallest chart accepted, in pixels.
-pub const MIN_CHART_SIZE: (u32, u32) = (200, 150);
-
 /// Draws `chart` into a `width` x `height` PNG at `path`, atomically (900 x 600 reads well).
 ///
 /// Non-finite points are skipped, a lone point is drawn as a dot, an empty chart says
 /// "no data", and a flat line gets a padded range. Errors on a size below
-/// [`MIN_CHART_SIZE`], an invalid `y_range`, or a failure to write.
+/// [`MIN_CHART_SIZE`](crate::MIN_CHART_SIZE), an invalid `y_range`, or a failure to write.
 ///
 /// ```no_run
-/// use gan::render::{save_line_chart, LineChart, Series};
-/// # fn main() -> Result<(), gan::render::RenderError> {
+/// use render::{save_line_chart, LineChart, Series};
+/// # fn main() -> Result<(), render::RenderError> {
 /// let chart = LineChart::new("Losses", "epoch", "loss")
 ///     .with_series(Series::from_xy("generator", &[1.0, 2.0, 3.0], &[2.1, 1.4, 1.2]));
 /// save_line_chart(&chart, "plots/losses.png", 900, 600)?;

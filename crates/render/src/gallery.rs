@@ -1,11 +1,10 @@
 //! A gallery of every kind of output, made from synthetic data, for looking at by eye.
 //!
-//! `RENDER_LOOK_DIR=/tmp/render-look cargo test -p gan render::gallery` writes the files there;
+//! `RENDER_LOOK_DIR=/tmp/render-look cargo test -p render gallery` writes the files there;
 //! without the variable they go to a temporary folder and the test only checks they are made.
 
 use std::path::Path;
 
-use super::curves::tests::fake_curves;
 use super::*;
 
 /// A 28x28 synthetic "digit" in [-1, 1]: strokes of width ~2.5 px along a few shapes.
@@ -78,8 +77,26 @@ fn write_gallery(dir: &Path) -> Result<()> {
     )?;
     save_png(&partial, dir.join("grid-partial.png"))?;
 
-    // (b) a run's losses and accuracy over 20 epochs.
-    save_training_plots(&fake_curves(20, 0.0), dir.join("plots"))?;
+    // (b) two falling and rising curves over 20 epochs, and an accuracy-style chart.
+    let xs: Vec<f64> = (1..=20).map(f64::from).collect();
+    let curve = |shift: f64, sign: f64| -> Vec<f64> {
+        xs.iter()
+            .map(|x| 1.1 + sign * 0.3 * (-x / 4.0).exp() + ((x * 1.3 + shift).sin() * 0.04))
+            .collect()
+    };
+    let losses = LineChart::new("Losses", "epoch", "mean loss")
+        .with_series(Series::from_xy("falling", &xs, &curve(0.0, 1.0)))
+        .with_series(Series::from_xy("rising", &xs, &curve(1.0, -1.0)));
+    save_line_chart(&losses, dir.join("losses.png"), 900, 600)?;
+    let accuracy = LineChart::new("Accuracy", "epoch", "accuracy")
+        .with_y_range(-0.02, 1.02)
+        .with_ref_line(0.5, "chance (0.5)")
+        .with_series(Series::from_xy(
+            "on real",
+            &xs,
+            &curve(0.0, 1.0).iter().map(|v| v - 0.5).collect::<Vec<_>>(),
+        ));
+    save_line_chart(&accuracy, dir.join("accuracy.png"), 900, 600)?;
 
     // (c) the class histogram.
     let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
@@ -96,13 +113,15 @@ fn write_gallery(dir: &Path) -> Result<()> {
     .with_reference(1000.0, "uniform");
     save_bar_chart(&chart, dir.join("class-histogram.png"), 900, 600)?;
 
-    // (d) three runs compared.
-    let runs = [
-        ("lr 2e-5", fake_curves(20, 0.0)),
-        ("lr 2e-4", fake_curves(20, 1.5)),
-        ("lr 2e-3", fake_curves(20, 3.0)),
-    ];
-    save_comparison_plots(&runs, dir.join("compare"))?;
+    // (d) three runs overlaid.
+    let runs = [("lr 2e-5", 0.0), ("lr 2e-4", 1.5), ("lr 2e-3", 3.0)];
+    let mut compare = LineChart::new("Generator loss", "epoch", "mean loss");
+    for (name, shift) in runs {
+        compare
+            .series
+            .push(Series::from_xy(name, &xs, &curve(shift, -1.0)));
+    }
+    save_line_chart(&compare, dir.join("compare.png"), 900, 600)?;
 
     // (e) grids side by side, and an animation of grids.
     let small = GridLayout::new(4, 4);
@@ -169,8 +188,9 @@ fn gallery_is_written() {
     write_gallery(&dir).unwrap();
     for f in [
         "grid.png",
-        "plots/losses.png",
-        "compare/generator-loss.png",
+        "losses.png",
+        "accuracy.png",
+        "compare.png",
         "progress.gif",
     ] {
         assert!(dir.join(f).exists(), "{f} missing");

@@ -63,8 +63,8 @@ fn text_width(text: &str, size: f64) -> u32 {
 /// result would exceed [`super::MAX_SIDE`].
 ///
 /// ```
-/// use gan::render::{hstack_labeled, GrayImage};
-/// # fn main() -> Result<(), gan::render::RenderError> {
+/// use render::{hstack_labeled, GrayImage};
+/// # fn main() -> Result<(), render::RenderError> {
 /// let a = GrayImage::filled(80, 80, 0)?;
 /// let b = GrayImage::filled(60, 90, 255)?;
 /// let sheet = hstack_labeled(&[("lr 2e-4".to_string(), a), ("lr 2e-3".to_string(), b)])?;
@@ -126,8 +126,8 @@ pub fn hstack_labeled(images: &[(String, GrayImage)]) -> Result<GrayImage> {
 /// result would exceed [`super::MAX_SIDE`].
 ///
 /// ```
-/// use gan::render::{vstack_labeled, GrayImage};
-/// # fn main() -> Result<(), gan::render::RenderError> {
+/// use render::{vstack_labeled, GrayImage};
+/// # fn main() -> Result<(), render::RenderError> {
 /// let a = GrayImage::filled(80, 40, 0)?;
 /// let b = GrayImage::filled(60, 50, 255)?;
 /// let sheet = vstack_labeled(&[("lerp".to_string(), a), ("slerp".to_string(), b)])?;

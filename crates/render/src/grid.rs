@@ -120,8 +120,8 @@ impl GridLayout {
 /// `data` may hold fewer images than the grid has cells (the rest stay empty), not more.
 ///
 /// ```
-/// use gan::render::{digit_grid_f32, GridLayout, PixelRange};
-/// # fn main() -> Result<(), gan::render::RenderError> {
+/// use render::{digit_grid_f32, GridLayout, PixelRange};
+/// # fn main() -> Result<(), render::RenderError> {
 /// let two = vec![-1.0f32; 2 * 28 * 28];
 /// let grid = digit_grid_f32(&two, 28, 28, PixelRange::MinusOneToOne, &GridLayout::new(1, 2))?;
 /// assert_eq!((grid.width, grid.height), (2 * 84 + 3 * 2, 84 + 2 * 2));

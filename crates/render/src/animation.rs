@@ -4,8 +4,8 @@
 //! each epoch rebuilds the animation from all of them:
 //!
 //! ```no_run
-//! use gan::render::{epoch_sample_paths, save_gif_from_pngs};
-//! # fn main() -> Result<(), gan::render::RenderError> {
+//! use render::{epoch_sample_paths, save_gif_from_pngs};
+//! # fn main() -> Result<(), render::RenderError> {
 //! let frames = epoch_sample_paths("runs/x/samples")?;
 //! save_gif_from_pngs(&frames, 500, "runs/x/progress.gif")?;
 //! # Ok(())

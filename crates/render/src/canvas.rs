@@ -11,7 +11,7 @@ use plotters::style::{FontStyle, RGBColor};
 use super::{check_size, RenderError, Result};
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The font family every text of this module is drawn with.
 pub(crate) const FONT: &str = "sans-serif";

@@ -8,8 +8,8 @@ use super::MetricsError;
 /// checked once, in [`Features::new`]; values are checked (finite) by each metric.
 ///
 /// ```
-/// use gan::metrics::Features;
-/// # fn main() -> Result<(), gan::metrics::MetricsError> {
+/// use metrics::Features;
+/// # fn main() -> Result<(), metrics::MetricsError> {
 /// let x = Features::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
 /// assert_eq!(x.row(1), Some(&[4.0, 5.0, 6.0][..]));
 /// # Ok(())

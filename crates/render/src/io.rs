@@ -11,7 +11,7 @@ use super::{RenderError, Result, MAX_SIDE};
 /// disk, then renamed over `path`. On failure the temporary file is removed and `path` is left
 /// as it was. The folder must exist.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::atomic::write_atomic_io(path, bytes).map_err(|source| RenderError::Write {
+    mnist_idx::atomic::write_file(path, bytes).map_err(|source| RenderError::Write {
         path: path.to_path_buf(),
         source,
     })
@@ -50,9 +50,9 @@ pub(crate) fn encode_png(
 /// folder, then rename). The folder must exist.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), gan::render::RenderError> {
-/// let img = gan::render::GrayImage::filled(84, 84, 0)?;
-/// gan::render::save_png(&img, "black.png")?;
+/// # fn main() -> Result<(), render::RenderError> {
+/// let img = render::GrayImage::filled(84, 84, 0)?;
+/// render::save_png(&img, "black.png")?;
 /// # Ok(())
 /// # }
 /// ```

@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::plot::{save_line_chart, LineChart, Series};
-use super::{RenderError, Result};
+use render::{save_line_chart, LineChart, RenderError, Result, Series};
 
 /// Width of the charts written by this file, in pixels.
 pub const CHART_WIDTH: u32 = 900;
@@ -72,8 +71,8 @@ impl TrainingCurves {
 /// dashed) into `plots_dir`, creating the folder if needed. Returns the paths written.
 ///
 /// ```no_run
-/// use gan::render::{save_training_plots, TrainingCurves};
-/// # fn main() -> Result<(), gan::render::RenderError> {
+/// use gan::charts::{save_training_plots, TrainingCurves};
+/// # fn main() -> Result<(), render::RenderError> {
 /// let curves = TrainingCurves {
 ///     epoch: vec![1.0, 2.0],
 ///     d_loss: vec![1.2, 1.1],
@@ -183,12 +182,12 @@ fn write_all<const N: usize>(dir: &Path, charts: [(&str, LineChart); N]) -> Resu
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::super::load_png_gray;
+mod tests {
     use super::*;
+    use render::load_png_gray;
 
     /// Made-up curves of `n` epochs: D loss falls to ~1.2, G loss rises to ~1.0.
-    pub(crate) fn fake_curves(n: usize, shift: f64) -> TrainingCurves {
+    fn fake_curves(n: usize, shift: f64) -> TrainingCurves {
         let mut c = TrainingCurves::default();
         for i in 0..n {
             let t = i as f64;

@@ -151,8 +151,8 @@ impl PrReference {
 /// on later calls.
 ///
 /// ```
-/// use gan::metrics::{precision_recall, Features, PrParams};
-/// # fn main() -> Result<(), gan::metrics::MetricsError> {
+/// use metrics::{precision_recall, Features, PrParams};
+/// # fn main() -> Result<(), metrics::MetricsError> {
 /// let real = Features::new(6, 1, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0])?;
 /// let fake = Features::new(6, 1, vec![100.0, 101.0, 102.0, 103.0, 104.0, 105.0])?;
 /// let params = PrParams { k_precision_recall: 2, k_density_coverage: 2, max_samples: None };

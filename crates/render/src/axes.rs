@@ -1,7 +1,9 @@
 //! Axis ranges and tick labels shared by the line and bar charts.
 
-use super::plot::MIN_CHART_SIZE;
 use super::{RenderError, Result};
+
+/// Smallest chart accepted, in pixels.
+pub const MIN_CHART_SIZE: (u32, u32) = (200, 150);
 
 /// Errors unless the chart is at least [`MIN_CHART_SIZE`] (the size limit is checked later).
 pub(crate) fn check_chart_size(width: u32, height: u32) -> Result<()> {

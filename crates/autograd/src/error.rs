@@ -63,6 +63,12 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// Safetensors bytes that cannot be encoded or decoded, or lack an expected tensor.
+    #[error("safetensors: {reason}")]
+    TensorFile {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// The engine's result type.

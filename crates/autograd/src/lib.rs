@@ -69,6 +69,7 @@ mod pool;
 mod sink;
 mod tape;
 mod tensor;
+pub mod tensor_file;
 
 pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheckConfig, GradCheckError};

@@ -1,8 +1,8 @@
 //! The training progress display: one bar over the whole run (epoch, step, losses, images per
 //! second, time left) and one summary line per epoch.
 
+use gan::epoch::Progress;
 use gan::session::EpochReport;
-use gan::train::Progress;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::time::Duration;
 

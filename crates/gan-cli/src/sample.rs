@@ -156,7 +156,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         Format::Png => {
             let cols = (n as f64).sqrt().ceil() as usize;
             let layout = GridLayout::for_count(n, cols);
-            let mut cells = gan::run::pixels_to_u8(&pixels, gan.config.output);
+            let mut cells = gan::data::pixels_to_u8(&pixels, gan.config.output);
             cells.resize(layout.rows * layout.cols * IMAGE_PIXELS, 0);
             let grid = render::digit_grid_u8(&cells, 28, 28, &layout)?;
             render::save_png(&grid, &a.out)?;
@@ -166,7 +166,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
             let written = if a.raw {
                 mnist_idx::write(&a.out, &dims, &pixels, compression)
             } else {
-                let digits = gan::run::pixels_to_u8(&pixels, gan.config.output);
+                let digits = gan::data::pixels_to_u8(&pixels, gan.config.output);
                 mnist_idx::write(&a.out, &dims, &digits, compression)
             };
             written.with_context(|| format!("cannot write {}", a.out.display()))?;
@@ -208,7 +208,7 @@ mod tests {
         let n = CHUNK + 3;
         let noise = gan.noise(n, &mut rng::stream(11, rng::STREAM_SAMPLE));
         let pixels = generate_all(&mut gan, &noise).unwrap();
-        let ours = gan::run::pixels_to_u8(&pixels, gan.config.output);
+        let ours = gan::data::pixels_to_u8(&pixels, gan.config.output);
         assert_eq!(ours, gan.sample_u8(n, 11).unwrap());
     }
 

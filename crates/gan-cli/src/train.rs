@@ -41,8 +41,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
             println!(
                 "resuming {} at epoch {}, batch {} of {}",
                 dir.display(),
-                t.epoch + 1,
-                t.batch_in_epoch,
+                t.position().epoch + 1,
+                t.position().batch_in_epoch,
                 t.batches_per_epoch()
             );
             session

@@ -118,7 +118,7 @@ fn sample_follows_given_noise_and_writes_raw_floats() {
     ]));
     let grey = mnist_idx::read::<u8>(p("grey.idx")).unwrap();
     assert_eq!(grey.dims, [3, 28, 28]);
-    let expected: Vec<u8> = gan::run::pixels_to_u8(&raw.data, gan::config::OutputKind::Tanh);
+    let expected: Vec<u8> = gan::data::pixels_to_u8(&raw.data, gan::config::OutputKind::Tanh);
     assert_eq!(
         grey.data, expected,
         "u8 output is the raw output in grey levels"

@@ -8,11 +8,13 @@
 //! counts, the noise stream's position and the metrics so far (JSON).
 
 use crate::atomic::write_atomic;
+use crate::epoch::EpochMetrics;
 use crate::error::{GanError, Result};
 use crate::optim::Optimizer;
+use crate::rng;
+use crate::train::{Position, Trainer};
+use autograd::tensor_file::{self, TensorFile};
 use autograd::{ParamStore, Tensor};
-use safetensors::tensor::{Dtype, TensorView};
-use safetensors::SafeTensors;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -69,10 +71,6 @@ fn optimizer_names<'a>(
         .collect()
 }
 
-fn le_bytes(t: &Tensor) -> Vec<u8> {
-    t.data().iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
 /// Writes parameters, optimizer states and metadata to `path` atomically.
 pub fn save(
     path: &Path,
@@ -87,23 +85,11 @@ pub fn save(
     for (which, opt) in optimizers {
         named.extend(optimizer_names(which, opt, params));
     }
-    let bytes: Vec<Vec<u8>> = named.iter().map(|(_, t)| le_bytes(t)).collect();
-    let views = named
-        .iter()
-        .zip(&bytes)
-        .map(|((name, t), b)| {
-            TensorView::new(Dtype::F32, t.shape().to_vec(), b).map(|v| (name.clone(), v))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| GanError::Checkpoint {
-            path: path.to_path_buf(),
-            reason: format!("cannot encode: {e}"),
-        })?;
     let mut info = meta.entries.clone();
     info.insert("format".into(), FORMAT.into());
-    let encoded = safetensors::serialize(views, &Some(info)).map_err(|e| GanError::Checkpoint {
+    let encoded = tensor_file::encode(&named, &info).map_err(|e| GanError::Checkpoint {
         path: path.to_path_buf(),
-        reason: format!("cannot encode: {e}"),
+        reason: e.to_string(),
     })?;
     write_atomic(path, &encoded)
 }
@@ -124,9 +110,7 @@ impl Checkpoint {
             path: path.to_path_buf(),
             reason,
         };
-        let (_, metadata) = SafeTensors::read_metadata(&bytes)
-            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let entries = metadata.metadata().clone().unwrap_or_default();
+        let entries = TensorFile::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
         if entries.get("format").map(String::as_str) != Some(FORMAT) {
             return Err(bad(format!(
                 "not a checkpoint written by gan (expected format {FORMAT})"
@@ -139,29 +123,20 @@ impl Checkpoint {
         })
     }
 
-    /// Copies the tensor `name` into `target`, which must have the same shape.
-    fn load_tensor(&self, st: &SafeTensors<'_>, name: &str, target: &mut Tensor) -> Result<()> {
-        copy_f32_tensor(st, name, target, "the model").map_err(|reason| GanError::Checkpoint {
-            path: self.path.clone(),
-            reason,
-        })
+    fn tensors(&self) -> Result<TensorFile<'_>> {
+        TensorFile::parse(&self.bytes).map_err(|e| self.bad(e))
     }
 
-    fn tensors(&self) -> Result<SafeTensors<'_>> {
-        SafeTensors::deserialize(&self.bytes).map_err(|e| GanError::Checkpoint {
+    fn bad(&self, e: autograd::Error) -> GanError {
+        GanError::Checkpoint {
             path: self.path.clone(),
-            reason: format!("unreadable tensors: {e}"),
-        })
+            reason: e.to_string(),
+        }
     }
 
     /// Loads every parameter of `params` by name.
     pub fn load_params(&self, params: &mut ParamStore) -> Result<()> {
-        let st = self.tensors()?;
-        for id in params.ids().collect::<Vec<_>>() {
-            let name = params.name(id).to_string();
-            self.load_tensor(&st, &name, params.get_mut(id))?;
-        }
-        Ok(())
+        self.tensors()?.load_params(params).map_err(|e| self.bad(e))
     }
 
     /// Loads an optimizer's state (saved under `which`) and its step count.
@@ -179,38 +154,83 @@ impl Checkpoint {
         let (slots, count) = opt.state_mut();
         for (slot, i, t) in slots {
             let name = format!("optimizer.{which}.{slot}.{}", params.name(ids[i]));
-            self.load_tensor(&st, &name, t)?;
+            st.read_into(&name, t).map_err(|e| self.bad(e))?;
         }
         *count = steps;
         Ok(())
     }
 }
 
-/// Copies the f32 tensor `name` of `st` into `target`, which must have its shape; the error
-/// names the tensor and what `expected_by` (e.g. "the model") expects.
-pub(crate) fn copy_f32_tensor(
-    st: &SafeTensors<'_>,
-    name: &str,
-    target: &mut Tensor,
-    expected_by: &str,
-) -> std::result::Result<(), String> {
-    let view = st
-        .tensor(name)
-        .map_err(|_| format!("has no tensor '{name}'"))?;
-    if view.dtype() != Dtype::F32 || view.shape() != target.shape() {
-        return Err(format!(
-            "tensor '{name}' is {:?} {:?}, {expected_by} expects F32 {:?}",
-            view.dtype(),
-            view.shape(),
-            target.shape()
-        ));
+impl CheckpointMeta {
+    /// Records where training stands (everything of [`Position`]) and the optimizers' step
+    /// counts.
+    pub fn set_position(
+        &mut self,
+        p: &Position,
+        opt_g: &Optimizer,
+        opt_d: &Optimizer,
+    ) -> Result<()> {
+        self.set("epoch", p.epoch);
+        self.set("batch_in_epoch", p.batch_in_epoch);
+        self.set("step", p.step);
+        self.set("noise_word_pos", rng::position(&p.noise_rng));
+        self.set("label_word_pos", rng::position(&p.label_rng));
+        self.set("optimizer.generator.steps", opt_g.steps());
+        self.set("optimizer.discriminator.steps", opt_d.steps());
+        self.set("epoch_sums", to_json(&p.acc)?);
+        self.set("history", to_json(&p.history)?);
+        Ok(())
     }
-    for (dst, src) in target
-        .data_mut()
-        .iter_mut()
-        .zip(view.data().chunks_exact(4))
-    {
-        *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
+}
+
+impl Checkpoint {
+    /// Where training stood when this checkpoint was written, for a run seeded with `seed`.
+    /// Checkpoints written before labels were drawn in training have no `label_word_pos`: the
+    /// label stream then starts at its beginning, as it did for them.
+    pub fn position(&self, seed: u64) -> Result<Position> {
+        let (meta, path) = (&self.meta, &self.path);
+        let label_word_pos: u128 = match meta.entries.contains_key("label_word_pos") {
+            true => meta.parse("label_word_pos", path)?,
+            false => 0,
+        };
+        Ok(Position {
+            epoch: meta.parse("epoch", path)?,
+            batch_in_epoch: meta.parse("batch_in_epoch", path)?,
+            step: meta.parse("step", path)?,
+            noise_rng: rng::restore(seed, rng::STREAM_NOISE, meta.parse("noise_word_pos", path)?),
+            label_rng: rng::restore(seed, rng::STREAM_FAKE_LABELS, label_word_pos),
+            acc: from_json(meta.get("epoch_sums", path)?, "epoch_sums", path)?,
+            history: self.history()?,
+        })
     }
-    Ok(())
+
+    /// The metrics of the epochs finished when this checkpoint was written.
+    pub fn history(&self) -> Result<Vec<EpochMetrics>> {
+        from_json(self.meta.get("history", &self.path)?, "history", &self.path)
+    }
+
+    /// Loads the networks, both optimizers and the position into `trainer`.
+    pub fn load_trainer(&self, trainer: &mut Trainer) -> Result<()> {
+        let seed = trainer.config().seed;
+        let position = self.position(seed)?;
+        let (gan, opt_g, opt_d) = trainer.state_mut();
+        self.load_params(&mut gan.params)?;
+        self.load_optimizer("generator", opt_g, &gan.params)?;
+        self.load_optimizer("discriminator", opt_d, &gan.params)?;
+        trainer.restore(position).map_err(|e| GanError::Checkpoint {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| GanError::Config(format!("cannot encode: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, key: &str, path: &Path) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| GanError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: format!("unreadable {key}: {e}"),
+    })
 }

@@ -4,13 +4,26 @@
 //! batch 64; data in [-1, 1]; 20 epochs.
 
 use crate::error::{GanError, Result};
+use crate::loss::GanLoss;
+use crate::model::ModelKind;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// The activation between hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum HiddenActivation {
     /// LeakyReLU with the configured slope (0.2 by default).
     LeakyRelu,
@@ -19,8 +32,21 @@ pub enum HiddenActivation {
 }
 
 /// The generator's output non-linearity, which also fixes how pixels are scaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum OutputKind {
     /// tanh output; data scaled to [-1, 1].
     Tanh,
@@ -29,8 +55,21 @@ pub enum OutputKind {
 }
 
 /// Which optimizer trains both networks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum OptimizerKind {
     /// Adam (β1, β2, ε).
     Adam,
@@ -40,42 +79,14 @@ pub enum OptimizerKind {
     Sgd,
 }
 
-macro_rules! kebab_enum {
-    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $ty {
-            /// The name used on the command line and in TOML files.
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),+ }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-        impl FromStr for $ty {
-            type Err = String;
-            fn from_str(s: &str) -> std::result::Result<Self, String> {
-                match s {
-                    $($name => Ok($ty::$variant),)+
-                    other => Err(format!(
-                        "unknown value '{other}' (expected one of: {})",
-                        [$($name),+].join(", ")
-                    )),
-                }
-            }
-        }
-    };
-}
-
-kebab_enum!(HiddenActivation { LeakyRelu => "leaky-relu", Relu => "relu" });
-kebab_enum!(OutputKind { Tanh => "tanh", Sigmoid => "sigmoid" });
-kebab_enum!(OptimizerKind { Adam => "adam", Rmsprop => "rmsprop", Sgd => "sgd" });
-
 /// Every hyperparameter of a training run, as written to `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Which generator and discriminator to train.
+    pub model: ModelKind,
+    /// The adversarial loss.
+    pub loss: GanLoss,
     /// Passes over the training digits.
     pub epochs: usize,
     /// Real digits per batch (the discriminator also sees as many generated ones).
@@ -127,6 +138,8 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> TrainConfig {
         TrainConfig {
+            model: ModelKind::Mlp,
+            loss: GanLoss::Bce,
             epochs: 20,
             batch: 64,
             digits: "all".into(),
@@ -189,6 +202,11 @@ impl TrainConfig {
     /// The configuration as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a TrainConfig always serialises")
+    }
+
+    /// The optimizer settings of one network, with learning rate `lr`.
+    pub fn optimizer_settings(&self, lr: f64) -> crate::optim::OptimizerSettings {
+        crate::optim::OptimizerSettings::from_config(self, lr)
     }
 
     /// The selected digits, sorted.

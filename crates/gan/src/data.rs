@@ -6,6 +6,7 @@ use crate::model::IMAGE_PIXELS;
 use crate::rng;
 use mnist_idx::{Split, SplitKind};
 use rand::seq::SliceRandom;
+use render::PixelRange;
 use std::path::Path;
 
 /// The training digits of the selected classes.
@@ -74,6 +75,12 @@ impl TrainingData {
         order
     }
 
+    /// Writes the labels of the digits `indices` into `out`, reusing its allocation.
+    pub fn fill_labels(&self, indices: &[u32], out: &mut Vec<u8>) {
+        out.clear();
+        out.extend(indices.iter().map(|&i| self.labels[i as usize]));
+    }
+
     /// Writes the digits `indices` into `out` as f32 rows of 784 pixels scaled for `output`
     /// ([-1, 1] for tanh, [0, 1] for sigmoid), reusing `out`'s allocation.
     pub fn fill_batch(&self, indices: &[u32], output: OutputKind, out: &mut Vec<f32>) {
@@ -88,6 +95,20 @@ impl TrainingData {
             );
         }
     }
+}
+
+/// How generated pixels map to grey levels for a given output activation.
+pub fn pixel_range(output: OutputKind) -> PixelRange {
+    match output {
+        OutputKind::Tanh => PixelRange::MinusOneToOne,
+        OutputKind::Sigmoid => PixelRange::ZeroToOne,
+    }
+}
+
+/// Generated pixels (in the range of `output`) as u8 grey levels, 0 background, 255 ink.
+pub fn pixels_to_u8(pixels: &[f32], output: OutputKind) -> Vec<u8> {
+    let range = pixel_range(output);
+    pixels.iter().map(|&v| range.to_u8(v)).collect()
 }
 
 /// `(scale, shift)` mapping a pixel 0–255 to the generator's output range.

@@ -15,6 +15,8 @@ pub const STREAM_FIXED_NOISE: u64 = 3;
 pub const STREAM_SAMPLE: u64 = 4;
 /// The stream of `gan traverse`'s random points and coordinates.
 pub const STREAM_TRAVERSE: u64 = 5;
+/// The class labels of generated digits during training (conditional models).
+pub const STREAM_FAKE_LABELS: u64 = 6;
 /// The stream of the evaluator classifier's initial weights.
 pub const STREAM_CLASSIFIER_INIT: u64 = 20;
 /// The stream that seeds the evaluator classifier's dropout masks.

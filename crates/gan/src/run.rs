@@ -7,10 +7,9 @@
 //! ```
 
 use crate::checkpoint::Checkpoint;
-use crate::config::{OutputKind, TrainConfig};
+use crate::config::TrainConfig;
 use crate::error::{io_error, GanError, Result};
 use crate::train::Gan;
-use render::PixelRange;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -160,20 +159,6 @@ fn first_free(runs: &Path) -> PathBuf {
         .map(|i| runs.join(format!("run-{i:03}")))
         .find(|p| !p.exists())
         .unwrap_or_else(|| runs.join("run"))
-}
-
-/// How generated pixels map to grey levels for a given output activation.
-pub fn pixel_range(output: OutputKind) -> PixelRange {
-    match output {
-        OutputKind::Tanh => PixelRange::MinusOneToOne,
-        OutputKind::Sigmoid => PixelRange::ZeroToOne,
-    }
-}
-
-/// Generated pixels (in the range of `output`) as u8 grey levels, 0 background, 255 ink.
-pub fn pixels_to_u8(pixels: &[f32], output: OutputKind) -> Vec<u8> {
-    let range = pixel_range(output);
-    pixels.iter().map(|&v| range.to_u8(v)).collect()
 }
 
 #[cfg(test)]

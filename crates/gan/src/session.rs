@@ -10,11 +10,13 @@ use crate::atomic::write_atomic;
 use crate::charts::{self, TrainingCurves};
 use crate::checkpoint::{self, Checkpoint, CheckpointMeta};
 use crate::config::TrainConfig;
+use crate::data::pixel_range;
 use crate::data::TrainingData;
+use crate::epoch::{EpochMetrics, Progress};
 use crate::error::{GanError, Result};
 use crate::rng;
-use crate::run::{pixel_range, RunDir};
-use crate::train::{EpochAccumulator, EpochMetrics, Gan, Progress, Trainer};
+use crate::run::RunDir;
+use crate::train::{Gan, Trainer};
 use autograd::Tensor;
 use render::{GridLayout, LineChart, Series};
 use std::path::{Path, PathBuf};
@@ -70,8 +72,9 @@ impl TrainingRun {
     /// Steps left until the configured number of epochs.
     pub fn steps_left(&self) -> u64 {
         let t = &self.trainer;
-        let epochs_left = t.config().epochs.saturating_sub(t.epoch) as u64;
-        (epochs_left * t.batches_per_epoch() as u64).saturating_sub(t.batch_in_epoch as u64)
+        let p = t.position();
+        let epochs_left = t.config().epochs.saturating_sub(p.epoch) as u64;
+        (epochs_left * t.batches_per_epoch() as u64).saturating_sub(p.batch_in_epoch as u64)
     }
 
     /// Continues `run` from its latest checkpoint with `config`, which may differ from the
@@ -109,30 +112,17 @@ impl TrainingRun {
             ));
         }
         let mut trainer = Trainer::new(config, load_data(config)?)?;
-        ckpt.load_params(&mut trainer.gan.params)?;
-        ckpt.load_optimizer("generator", &mut trainer.opt_g, &trainer.gan.params)?;
-        ckpt.load_optimizer("discriminator", &mut trainer.opt_d, &trainer.gan.params)?;
-        trainer.epoch = meta.parse("epoch", &path)?;
-        trainer.batch_in_epoch = meta.parse("batch_in_epoch", &path)?;
-        trainer.step = meta.parse("step", &path)?;
-        let word_pos: u128 = meta.parse("noise_word_pos", &path)?;
-        trainer.noise_rng = rng::restore(config.seed, rng::STREAM_NOISE, word_pos);
-        trainer.acc = serde_json::from_str::<EpochAccumulator>(meta.get("epoch_sums", &path)?)
-            .map_err(|e| bad(&path, &format!("unreadable epoch_sums: {e}")))?;
-        trainer.history = serde_json::from_str::<Vec<EpochMetrics>>(meta.get("history", &path)?)
-            .map_err(|e| bad(&path, &format!("unreadable history: {e}")))?;
-        if trainer.batch_in_epoch >= trainer.batches_per_epoch() {
-            return Err(bad(&path, "its position within the epoch is past the end"));
-        }
-        if trainer.epoch >= config.epochs {
+        ckpt.load_trainer(&mut trainer)?;
+        let done = trainer.position().epoch;
+        if done >= config.epochs {
             return Err(GanError::Run {
                 path: run.path().to_path_buf(),
                 reason: format!(
                     "already trained for {} epochs: to continue, ask for more, e.g. \
                      --resume {} --epochs {}",
-                    trainer.epoch,
+                    done,
                     run.path().display(),
-                    trainer.epoch + 10
+                    done + 10
                 ),
             });
         }
@@ -146,7 +136,7 @@ impl TrainingRun {
         let cells = trainer.config().grid * trainer.config().grid;
         let seed = trainer.config().seed;
         let fixed_noise = trainer
-            .gan
+            .gan()
             .noise(cells, &mut rng::stream(seed, rng::STREAM_FIXED_NOISE));
         TrainingRun {
             run,
@@ -180,7 +170,7 @@ impl TrainingRun {
         mut on_step: impl FnMut(&Progress) -> bool,
         mut on_epoch: impl FnMut(&EpochReport),
     ) -> Result<()> {
-        while self.trainer.epoch < self.trainer.config().epochs {
+        while self.trainer.position().epoch < self.trainer.config().epochs {
             match self.trainer.train_epoch(&mut on_step) {
                 Ok(Some(metrics)) => {
                     let report = self.finish_epoch(metrics)?;
@@ -218,12 +208,10 @@ impl TrainingRun {
         let due =
             config.eval_every > 0 && (epoch % config.eval_every == 0 || epoch == config.epochs);
         if let (true, Some(probe)) = (due, self.probe.as_mut()) {
-            let (fid, ratio) = probe(&mut self.trainer.gan)?;
+            let (fid, ratio) = probe(self.trainer.gan_mut())?;
             metrics.fid = Some(fid);
             metrics.class_ratio = Some(ratio);
-            if let Some(last) = self.trainer.history.last_mut() {
-                *last = metrics.clone();
-            }
+            self.trainer.record_quality(fid, ratio);
         }
         self.write_metrics()?;
         let pixels = self.trainer.generate(&self.fixed_noise)?;
@@ -260,7 +248,7 @@ impl TrainingRun {
     fn write_metrics(&self) -> Result<()> {
         let mut csv = String::from(EpochMetrics::CSV_HEADER);
         csv.push('\n');
-        for m in &self.trainer.history {
+        for m in &self.trainer.position().history {
             csv.push_str(&m.csv_row());
             csv.push('\n');
         }
@@ -268,7 +256,7 @@ impl TrainingRun {
     }
 
     fn write_plots(&self) -> Result<()> {
-        let h = &self.trainer.history;
+        let h = &self.trainer.position().history;
         let curves = training_curves(h);
         charts::save_training_plots(&curves, self.run.plots_dir())?;
         let fid: Vec<(f64, f64)> = h
@@ -292,23 +280,18 @@ impl TrainingRun {
     /// finished epoch) with everything [`TrainingRun::resume`] needs; returns the latest's path.
     pub fn save_checkpoint(&self) -> Result<PathBuf> {
         let t = &self.trainer;
+        let (opt_g, opt_d) = t.optimizers();
         let mut meta = CheckpointMeta::default();
-        meta.set("epoch", t.epoch);
-        meta.set("batch_in_epoch", t.batch_in_epoch);
-        meta.set("step", t.step);
         meta.set("config", t.config().to_toml());
-        meta.set("noise_word_pos", rng::position(&t.noise_rng));
-        meta.set("optimizer.generator.steps", t.opt_g.steps());
-        meta.set("optimizer.discriminator.steps", t.opt_d.steps());
-        meta.set("epoch_sums", to_json(&t.acc)?);
-        meta.set("history", to_json(&t.history)?);
-        let opts = [("generator", &t.opt_g), ("discriminator", &t.opt_d)];
+        meta.set_position(t.position(), opt_g, opt_d)?;
+        let opts = [("generator", opt_g), ("discriminator", opt_d)];
         let latest = self.run.latest_checkpoint();
-        checkpoint::save(&latest, &t.gan.params, &opts, &meta)?;
+        checkpoint::save(&latest, &t.gan().params, &opts, &meta)?;
         let every = t.config().checkpoint_every;
-        if t.batch_in_epoch == 0 && every > 0 && t.epoch % every == 0 {
-            let path = self.run.epoch_checkpoint(t.epoch);
-            checkpoint::save(&path, &t.gan.params, &opts, &meta)?;
+        let p = t.position();
+        if p.batch_in_epoch == 0 && every > 0 && p.epoch % every == 0 {
+            let path = self.run.epoch_checkpoint(p.epoch);
+            checkpoint::save(&path, &t.gan().params, &opts, &meta)?;
         }
         Ok(latest)
     }
@@ -329,10 +312,7 @@ pub fn training_curves(history: &[EpochMetrics]) -> TrainingCurves {
 
 /// The metrics history saved in a run's latest checkpoint.
 pub fn saved_history(run: &RunDir) -> Result<Vec<EpochMetrics>> {
-    let path = run.latest_checkpoint();
-    let ckpt = Checkpoint::read(&path)?;
-    serde_json::from_str(ckpt.meta.get("history", &path)?)
-        .map_err(|e| bad(&path, &format!("unreadable history: {e}")))
+    Checkpoint::read(&run.latest_checkpoint())?.history()
 }
 
 fn load_data(config: &TrainConfig) -> Result<TrainingData> {
@@ -356,8 +336,4 @@ fn bad(path: &std::path::Path, reason: &str) -> GanError {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| GanError::Config(format!("cannot encode: {e}")))
 }

@@ -8,10 +8,10 @@
 
 use crate::atomic::write_atomic;
 use crate::config::{OptimizerKind, TrainConfig};
+use crate::epoch::EpochMetrics;
 use crate::error::{io_error, GanError, Result};
 use crate::run::RunDir;
 use crate::session::{saved_history, training_curves};
-use crate::train::EpochMetrics;
 use render;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;

@@ -1,26 +1,31 @@
-//! The adversarial training step and epoch loop, with no files involved (the run folder is [`crate::run`]).
+//! The adversarial training step and epoch loop, with no files involved (the run folder is
+//! [`crate::session`]). The networks come from [`crate::model`] and the loss from
+//! [`crate::loss`]; nothing here knows which ones.
 //!
-//! One step, for a batch of `B` real digits and `B` noise vectors `z`:
-//! 1. Discriminator: `G(z)` is recorded once (the recording is suspended while `D` updates and
-//!    reused by step 2, so the generator's forward pass runs once per step); real and fake
-//!    digits go through `D` as one concatenated batch of `2B` (one product per layer instead of
-//!    two, measured faster), and `d_loss = BCE(D(x), 1) + BCE(D(G(z)), 0)` updates `D`.
-//! 2. Generator: with `D` frozen (its weight-gradient products are skipped), the same `z` goes
-//!    through `G` and the updated `D`; the non-saturating loss `g_loss = BCE(D(G(z)), 1)`
-//!    updates `G`.
+//! One step, for `k` = [`GanLoss::d_steps`] batches of `B` real digits:
+//! 1. `k` discriminator updates, each on its own real batch and new noise `z`. `G(z)` of the
+//!    last one is recorded once and kept (suspended while `D` updates) for step 2, so the
+//!    generator's forward pass runs once per update. A discriminator without batch statistics
+//!    sees real and generated digits as one batch of `2B` (one product per layer instead of two,
+//!    measured faster); one with batch normalisation sees them in two passes, as two PyTorch
+//!    calls would, so their statistics do not mix.
+//! 2. One generator update: with `D` frozen (its weight-gradient products are skipped), the
+//!    recorded `G(z)` goes through the updated `D`, and the generator's loss updates `G`.
+//!
+//! Each network's [`Network::after_update`] hook runs after its optimizer's update.
 
 use crate::config::TrainConfig;
-use crate::data::TrainingData;
+use crate::data::{pixels_to_u8, TrainingData};
+use crate::epoch::{EpochAccumulator, EpochMetrics, Progress, StepStats};
 use crate::error::{GanError, Result};
-use crate::model::{Mlp, IMAGE_PIXELS};
-use crate::optim::{Optimizer, OptimizerSettings};
+use crate::loss::{DiscriminatorLogits, GanLoss};
+use crate::model::{self, Network, IMAGE_PIXELS};
+use crate::optim::Optimizer;
 use crate::rng;
-use autograd::nn::Module;
-use autograd::{BufferPool, Gradients, Graph, ParamStore, Tensor};
+use autograd::{BufferPool, Gradients, Graph, ParamStore, Tensor, Var};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
-use serde::{Deserialize, Serialize};
 
 /// A generator and a discriminator with their parameters.
 pub struct Gan {
@@ -29,19 +34,18 @@ pub struct Gan {
     /// Both networks' parameters (`generator.*`, `discriminator.*`).
     pub params: ParamStore,
     /// The generator.
-    pub generator: Mlp,
+    pub generator: Box<dyn Network>,
     /// The discriminator.
-    pub discriminator: Mlp,
+    pub discriminator: Box<dyn Network>,
 }
 
 impl Gan {
-    /// Builds both networks, initialised from the seed's init stream.
+    /// Builds both networks of `config.model`, initialised from the seed's init stream.
     pub fn new(config: &TrainConfig) -> Result<Gan> {
         config.validate()?;
         let mut params = ParamStore::new();
         let mut r = rng::stream(config.seed, rng::STREAM_INIT);
-        let generator = Mlp::generator(&mut params, config, &mut r)?;
-        let discriminator = Mlp::discriminator(&mut params, config, &mut r)?;
+        let (generator, discriminator) = model::build(config, &mut params, &mut r)?;
         Ok(Gan {
             config: config.clone(),
             params,
@@ -50,13 +54,14 @@ impl Gan {
         })
     }
 
-    /// `G(z)` for noise `z` of shape `[n, latent]`: `n × 784` pixels in the output's range.
+    /// `G(z)` for noise `z` of shape `[n, latent]`, in evaluation mode: `n × 784` pixels in the
+    /// output's range.
     pub fn generate(&mut self, z: &Tensor, pool: &mut BufferPool) -> Result<Vec<f32>> {
         let mut g = Graph::new(&self.params, pool);
         g.freeze(self.params.ids());
         g.set_training(false);
         let zv = g.constant_from(z.shape(), z.data())?;
-        let x = self.generator.forward(&mut g, zv)?;
+        let x = self.generator.forward(&mut g, zv, None)?;
         Ok(g.value(x).data().to_vec())
     }
 
@@ -72,7 +77,7 @@ impl Gan {
             let take = left.min(CHUNK);
             let z = self.noise(take, &mut rng);
             let pixels = self.generate(&z, &mut pool)?;
-            out.extend(crate::run::pixels_to_u8(&pixels, self.config.output));
+            out.extend(pixels_to_u8(&pixels, self.config.output));
             left -= take;
         }
         Ok(out)
@@ -92,187 +97,161 @@ fn fill_normal(out: &mut [f32], rng: &mut impl Rng) {
     }
 }
 
-/// Figures of one step.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct StepStats {
-    /// `BCE(D(x), 1) + BCE(D(G(z)), 0)`.
-    pub d_loss: f32,
-    /// `BCE(D(G(z)), 1)`.
-    pub g_loss: f32,
-    /// Share of real digits the discriminator calls real.
-    pub acc_real: f32,
-    /// Share of generated digits the discriminator calls fake.
-    pub acc_fake: f32,
-    /// Mean `D(x)` (probability) on real digits.
-    pub d_real: f32,
-    /// Mean `D(G(z))` on generated digits, before the discriminator's update.
-    pub d_fake: f32,
-}
-
-/// Running sums over an epoch, weighted by batch size (saved in checkpoints so an interrupted
-/// epoch resumes with its figures intact).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EpochAccumulator {
-    /// Digits seen this epoch.
-    pub images: u64,
-    /// Σ batch · d_loss, and so on.
-    pub sums: [f64; 6],
-    /// Seconds spent in this epoch before an interruption.
-    pub seconds: f64,
-}
-
-impl EpochAccumulator {
-    fn add(&mut self, s: &StepStats, batch: usize) {
-        let w = batch as f64;
-        let values = [
-            s.d_loss, s.g_loss, s.acc_real, s.acc_fake, s.d_real, s.d_fake,
-        ];
-        for (sum, v) in self.sums.iter_mut().zip(values) {
-            *sum += w * f64::from(v);
-        }
-        self.images += batch as u64;
-    }
-
-    fn mean(&self, i: usize) -> f64 {
-        self.sums[i] / (self.images.max(1) as f64)
-    }
-}
-
-/// One row of `metrics.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// Epoch number, from 1.
-    pub epoch: usize,
-    /// Wall-clock seconds of the epoch's training steps.
-    pub seconds: f64,
-    /// Mean discriminator loss.
-    pub d_loss: f64,
-    /// Mean generator loss.
-    pub g_loss: f64,
-    /// Discriminator accuracy over real and generated digits.
-    pub d_acc: f64,
-    /// Discriminator accuracy on real digits.
-    pub d_acc_real: f64,
-    /// Discriminator accuracy on generated digits.
-    pub d_acc_fake: f64,
-    /// Mean D(x).
-    pub d_real: f64,
-    /// Mean D(G(z)).
-    pub d_fake: f64,
-    /// Training throughput (real digits per second).
-    pub images_per_sec: f64,
-    /// FID against the test digits, when evaluated this epoch.
-    pub fid: Option<f64>,
-    /// Largest/smallest class count among generated digits, when evaluated.
-    pub class_ratio: Option<f64>,
-}
-
-impl EpochMetrics {
-    /// The CSV header line of [`EpochMetrics::csv_row`].
-    pub const CSV_HEADER: &'static str = "epoch,seconds,d_loss,g_loss,d_acc,d_acc_real,d_acc_fake,d_real,d_fake,images_per_sec,fid,class_ratio";
-
-    /// The metrics as one CSV line.
-    pub fn csv_row(&self) -> String {
-        let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
-        format!(
-            "{},{:.3},{:.6},{:.6},{:.4},{:.4},{:.4},{:.4},{:.4},{:.1},{},{}",
-            self.epoch,
-            self.seconds,
-            self.d_loss,
-            self.g_loss,
-            self.d_acc,
-            self.d_acc_real,
-            self.d_acc_fake,
-            self.d_real,
-            self.d_fake,
-            self.images_per_sec,
-            opt(self.fid),
-            opt(self.class_ratio)
-        )
-    }
-}
-
-/// Where a step stands, for progress displays.
+/// One batch of real digits.
 #[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    /// The epoch being trained (1-based).
-    pub epoch: usize,
-    /// Batches done in this epoch.
-    pub batch: usize,
-    /// Batches in an epoch.
-    pub batches: usize,
-    /// The last step's figures.
-    pub stats: StepStats,
-    /// Digits per second so far in this epoch.
-    pub images_per_sec: f64,
+pub struct RealBatch<'a> {
+    /// `B × 784` pixels in the generator's output range.
+    pub pixels: &'a [f32],
+    /// The `B` digits' classes (read only by conditional networks).
+    pub labels: &'a [u8],
 }
 
-/// A GAN with its optimizers, data and the exact position in training.
-pub struct Trainer {
-    /// The networks.
-    pub gan: Gan,
-    /// The generator's optimizer.
-    pub opt_g: Optimizer,
-    /// The discriminator's optimizer.
-    pub opt_d: Optimizer,
-    grads: Gradients,
-    pool: BufferPool,
-    /// The noise stream.
-    pub noise_rng: ChaCha8Rng,
+impl RealBatch<'_> {
+    /// Digits in the batch.
+    pub fn len(&self) -> usize {
+        self.pixels.len() / IMAGE_PIXELS
+    }
+
+    /// Whether the batch holds no digit.
+    pub fn is_empty(&self) -> bool {
+        self.pixels.is_empty()
+    }
+}
+
+/// Where training stands: everything besides the networks and optimizers that a checkpoint
+/// must restore for a resumed run to continue bit for bit.
+#[derive(Debug, Clone)]
+pub struct Position {
     /// Completed epochs.
     pub epoch: usize,
     /// Batches done in the current (incomplete) epoch.
     pub batch_in_epoch: usize,
     /// Steps done in total.
     pub step: u64,
+    /// The noise stream.
+    pub noise_rng: ChaCha8Rng,
+    /// The stream of generated digits' labels (conditional models).
+    pub label_rng: ChaCha8Rng,
     /// Running sums of the current epoch.
     pub acc: EpochAccumulator,
     /// Metrics of the completed epochs.
     pub history: Vec<EpochMetrics>,
+}
+
+impl Position {
+    /// The start of training with `seed`.
+    pub fn start(seed: u64) -> Position {
+        Position {
+            epoch: 0,
+            batch_in_epoch: 0,
+            step: 0,
+            noise_rng: rng::stream(seed, rng::STREAM_NOISE),
+            label_rng: rng::stream(seed, rng::STREAM_FAKE_LABELS),
+            acc: EpochAccumulator::default(),
+            history: Vec::new(),
+        }
+    }
+}
+
+/// A GAN with its optimizers, data and the exact position in training.
+pub struct Trainer {
+    gan: Gan,
+    opt_g: Optimizer,
+    opt_d: Optimizer,
+    position: Position,
+    loss: GanLoss,
+    grads: Gradients,
+    pool: BufferPool,
     data: TrainingData,
+    /// The digits `--digits` selects: generated digits' labels are drawn among them.
+    classes: Vec<u8>,
     real_buf: Vec<f32>,
-    targets_d: Vec<f32>,
-    targets_g: Vec<f32>,
+    label_buf: Vec<u8>,
+    fake_labels: Vec<u8>,
+    targets: Vec<f32>,
 }
 
 impl Trainer {
     /// A trainer at the very start: fresh networks, zeroed optimizer state.
     pub fn new(config: &TrainConfig, data: TrainingData) -> Result<Trainer> {
         let gan = Gan::new(config)?;
-        let g_ids = gan.generator.params();
-        let d_ids = gan.discriminator.params();
         let opt_g = Optimizer::new(
-            OptimizerSettings::from_config(config, config.lr_g),
-            g_ids,
+            config.optimizer_settings(config.lr_g),
+            gan.generator.params(),
             &gan.params,
         );
         let opt_d = Optimizer::new(
-            OptimizerSettings::from_config(config, config.lr_d),
-            d_ids,
+            config.optimizer_settings(config.lr_d),
+            gan.discriminator.params(),
             &gan.params,
         );
         Ok(Trainer {
             grads: Gradients::zeros_like(&gan.params),
             opt_g,
             opt_d,
+            position: Position::start(config.seed),
+            loss: config.loss,
             pool: BufferPool::new(),
-            noise_rng: rng::stream(config.seed, rng::STREAM_NOISE),
-            epoch: 0,
-            batch_in_epoch: 0,
-            step: 0,
-            acc: EpochAccumulator::default(),
-            history: Vec::new(),
+            classes: config.digit_list()?,
             gan,
             data,
             real_buf: Vec::new(),
-            targets_d: Vec::new(),
-            targets_g: Vec::new(),
+            label_buf: Vec::new(),
+            fake_labels: Vec::new(),
+            targets: Vec::new(),
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.gan.config
+    }
+
+    /// The networks.
+    pub fn gan(&self) -> &Gan {
+        &self.gan
+    }
+
+    /// The networks, mutably (e.g. to measure samples between epochs).
+    pub fn gan_mut(&mut self) -> &mut Gan {
+        &mut self.gan
+    }
+
+    /// The generator's and the discriminator's optimizers.
+    pub fn optimizers(&self) -> (&Optimizer, &Optimizer) {
+        (&self.opt_g, &self.opt_d)
+    }
+
+    /// The networks and both optimizers, mutably, for loading a checkpoint into them.
+    pub fn state_mut(&mut self) -> (&mut Gan, &mut Optimizer, &mut Optimizer) {
+        (&mut self.gan, &mut self.opt_g, &mut self.opt_d)
+    }
+
+    /// Where training stands.
+    pub fn position(&self) -> &Position {
+        &self.position
+    }
+
+    /// Continues from `position` (read from a checkpoint); refuses one whose place within the
+    /// epoch is past the end of an epoch of this trainer's data.
+    pub fn restore(&mut self, position: Position) -> Result<()> {
+        if position.batch_in_epoch >= self.batches_per_epoch() {
+            return Err(GanError::Config(format!(
+                "a position of batch {} within an epoch of {} batches is past its end",
+                position.batch_in_epoch,
+                self.batches_per_epoch()
+            )));
+        }
+        self.position = position;
+        Ok(())
+    }
+
+    /// Sets the quality figures of the last finished epoch.
+    pub fn record_quality(&mut self, fid: f64, class_ratio: f64) {
+        if let Some(last) = self.position.history.last_mut() {
+            last.fid = Some(fid);
+            last.class_ratio = Some(class_ratio);
+        }
     }
 
     /// The training digits.
@@ -295,70 +274,133 @@ impl Trainer {
         self.gan.generate(z, &mut self.pool)
     }
 
-    /// One discriminator and one generator update on the real digits in `real` (`b × 784`).
-    pub fn train_step(&mut self, real: &[f32], b: usize) -> Result<StepStats> {
-        let latent = self.gan.config.latent;
-        if self.targets_d.len() != 2 * b {
-            self.targets_d = (0..2 * b).map(|i| if i < b { 1.0 } else { 0.0 }).collect();
-            self.targets_g = vec![1.0; b];
-        }
-        let d_ids = self.gan.discriminator.params();
-        let mut stats = StepStats::default();
-
-        // 0. G(z), once: recorded for the generator's update (3), suspended meanwhile so that
-        //    the discriminator can be updated (2) without computing it a second time.
-        let (tape, fake) = {
-            let mut z = self.pool.take(b * latent);
-            fill_normal(&mut z, &mut self.noise_rng);
-            let mut g = Graph::new(&self.gan.params, &mut self.pool);
-            let zv = g.constant_from(&[b, latent], &z)?;
-            let fake = self.gan.generator.forward(&mut g, zv)?;
-            let tape = g.suspend();
-            self.pool.give(z);
-            (tape, fake)
+    /// One training step: a discriminator update per batch of `real` (as many as the loss's
+    /// [`GanLoss::d_steps`], fewer at the end of an epoch), then one generator update.
+    pub fn train_step(&mut self, real: &[RealBatch<'_>]) -> Result<StepStats> {
+        let Some((last, earlier)) = real.split_last() else {
+            return Err(GanError::InvalidInput(
+                "a training step needs a batch".into(),
+            ));
         };
-
-        // 1. Discriminator on real and generated digits as one batch of 2B (one product per
-        //    layer instead of two); the generator's parameters are not in this graph.
-        {
-            let rows = b * IMAGE_PIXELS;
-            let mut both = self.pool.take(2 * rows);
-            both[..rows].copy_from_slice(real);
-            both[rows..].copy_from_slice(tape.value(fake)?.data());
-            let mut g = Graph::new(&self.gan.params, &mut self.pool);
-            let both = g.constant(Tensor::from_vec(&[2 * b, IMAGE_PIXELS], both)?);
-            let logits = self.gan.discriminator.forward(&mut g, both)?;
-            let targets = g.constant_from(&[2 * b, 1], &self.targets_d)?;
-            let mean = g.bce_with_logits(logits, targets)?;
-            // Mean over 2B = (BCE_real + BCE_fake) / 2: double it for the usual sum of the two.
-            let loss = g.mul_scalar(mean, 2.0)?;
-            // Sets (not adds) the discriminator's gradients: no zeroing beforehand.
-            g.backward_set(loss, &mut self.grads)?;
-            stats.d_loss = g.value(loss).data()[0];
-            let l = g.value(logits).data();
-            let (real_l, fake_l) = l.split_at(b);
-            stats.acc_real = real_l.iter().filter(|&&v| v > 0.0).count() as f32 / b as f32;
-            stats.acc_fake = fake_l.iter().filter(|&&v| v < 0.0).count() as f32 / b as f32;
-            stats.d_real = mean_sigmoid(real_l);
-            stats.d_fake = mean_sigmoid(fake_l);
+        let mut stats = StepStats::default();
+        for batch in earlier {
+            let (tape, fake) = self.record_fake(batch.len())?;
+            self.update_discriminator(batch, tape.value(fake)?.data(), &mut stats)?;
         }
-        // 2. The discriminator's update: parameters the suspended G(z) does not read.
-        self.opt_d.step(&mut self.gan.params, &self.grads);
+        // G(z), once: recorded for the generator's update, suspended meanwhile so that the
+        // discriminator can be updated without computing it a second time.
+        let (tape, fake) = self.record_fake(last.len())?;
+        self.update_discriminator(last, tape.value(fake)?.data(), &mut stats)?;
 
-        // 3. Generator: G(z) resumed, through the updated discriminator, which is frozen.
+        // The generator: G(z) resumed, through the updated discriminator, which is frozen.
         {
             let mut g = Graph::resume(tape, &self.gan.params, &mut self.pool)?;
-            g.freeze(d_ids.iter().copied());
-            let logits = self.gan.discriminator.forward(&mut g, fake)?;
-            let targets = g.constant_from(&[b, 1], &self.targets_g)?;
-            let loss = g.bce_with_logits(logits, targets)?;
+            g.freeze(self.opt_d.params().iter().copied());
+            let labels = self
+                .gan
+                .discriminator
+                .conditional()
+                .then_some(&self.fake_labels[..]);
+            let logits = self.gan.discriminator.forward(&mut g, fake, labels)?;
+            let loss = self.loss.generator(&mut g, logits, &mut self.targets)?;
             // Sets (not adds) the generator's gradients.
             g.backward_set(loss, &mut self.grads)?;
             stats.g_loss = g.value(loss).data()[0];
         }
         self.opt_g.step(&mut self.gan.params, &self.grads);
-        self.step += 1;
+        self.gan.generator.after_update(&mut self.gan.params)?;
+        self.position.step += 1;
         Ok(stats)
+    }
+
+    /// Records `G(z)` for `b` new noise vectors (and labels, for a conditional generator) and
+    /// suspends the recording.
+    fn record_fake(&mut self, b: usize) -> Result<(autograd::Tape, Var)> {
+        let latent = self.gan.config.latent;
+        let conditional = self.gan.generator.conditional() || self.gan.discriminator.conditional();
+        if conditional {
+            let classes = &self.classes;
+            let rng = &mut self.position.label_rng;
+            self.fake_labels.clear();
+            self.fake_labels
+                .extend((0..b).map(|_| classes[rng.random_range(0..classes.len())]));
+        }
+        let mut z = self.pool.take(b * latent);
+        fill_normal(&mut z, &mut self.position.noise_rng);
+        let mut g = Graph::new(&self.gan.params, &mut self.pool);
+        let zv = g.constant_from(&[b, latent], &z)?;
+        let labels = self
+            .gan
+            .generator
+            .conditional()
+            .then_some(&self.fake_labels[..]);
+        let fake = self.gan.generator.forward(&mut g, zv, labels)?;
+        let tape = g.suspend();
+        self.pool.give(z);
+        Ok((tape, fake))
+    }
+
+    /// One discriminator update on `real` and the generated `fake` pixels; fills the
+    /// discriminator's figures of `stats`.
+    fn update_discriminator(
+        &mut self,
+        real: &RealBatch<'_>,
+        fake: &[f32],
+        stats: &mut StepStats,
+    ) -> Result<()> {
+        let b = real.len();
+        let rows = b * IMAGE_PIXELS;
+        let d = &mut self.gan.discriminator;
+        let conditional = d.conditional();
+        let joined = !d.has_batch_statistics();
+        // One batch of 2B when D allows it (one product per layer instead of two).
+        let both = joined.then(|| {
+            let mut both = self.pool.take(2 * rows);
+            both[..rows].copy_from_slice(real.pixels);
+            both[rows..].copy_from_slice(fake);
+            both
+        });
+        let mut g = Graph::new(&self.gan.params, &mut self.pool);
+        let logits = if let Some(both) = both {
+            let x = g.constant(Tensor::from_vec(&[2 * b, IMAGE_PIXELS], both)?);
+            let labels = if conditional {
+                self.label_buf.clear();
+                self.label_buf.extend_from_slice(real.labels);
+                self.label_buf.extend_from_slice(&self.fake_labels);
+                Some(&self.label_buf[..])
+            } else {
+                None
+            };
+            DiscriminatorLogits::Joined(d.forward(&mut g, x, labels)?)
+        } else {
+            let x = g.constant_from(&[b, IMAGE_PIXELS], real.pixels)?;
+            let real_logits = d.forward(&mut g, x, conditional.then_some(real.labels))?;
+            let x = g.constant_from(&[b, IMAGE_PIXELS], fake)?;
+            let fake_labels = conditional.then_some(&self.fake_labels[..]);
+            let fake_logits = d.forward(&mut g, x, fake_labels)?;
+            DiscriminatorLogits::Split {
+                real: real_logits,
+                fake: fake_logits,
+            }
+        };
+        let loss = self.loss.discriminator(&mut g, logits, &mut self.targets)?;
+        // Sets (not adds) the discriminator's gradients: no zeroing beforehand.
+        g.backward_set(loss, &mut self.grads)?;
+        stats.d_loss = g.value(loss).data()[0];
+        let (real_l, fake_l) = match logits {
+            DiscriminatorLogits::Joined(both) => g.value(both).data().split_at(b),
+            DiscriminatorLogits::Split { real, fake } => {
+                (g.value(real).data(), g.value(fake).data())
+            }
+        };
+        stats.acc_real = real_l.iter().filter(|&&v| v > 0.0).count() as f32 / b as f32;
+        stats.acc_fake = fake_l.iter().filter(|&&v| v < 0.0).count() as f32 / b as f32;
+        stats.d_real = mean_sigmoid(real_l);
+        stats.d_fake = mean_sigmoid(fake_l);
+        drop(g);
+        // Parameters the suspended G(z) does not read.
+        self.opt_d.step(&mut self.gan.params, &self.grads);
+        self.gan.discriminator.after_update(&mut self.gan.params)
     }
 
     /// Trains the rest of the current epoch (resuming mid-epoch when a checkpoint stopped
@@ -368,67 +410,76 @@ impl Trainer {
         &mut self,
         mut on_step: impl FnMut(&Progress) -> bool,
     ) -> Result<Option<EpochMetrics>> {
-        let epoch = self.epoch + 1;
+        let epoch = self.position.epoch + 1;
         let batch = self.config().batch;
+        let output = self.config().output;
+        let d_steps = self.loss.d_steps();
         let order = self.data.epoch_order(self.config().seed, epoch);
         let batches = self.batches_per_epoch();
         let started = std::time::Instant::now();
-        let seconds_before = self.acc.seconds;
+        let seconds_before = self.position.acc.seconds;
         let mut real = std::mem::take(&mut self.real_buf);
-        while self.batch_in_epoch < batches {
-            let start = self.batch_in_epoch * batch;
-            let indices = &order[start..(start + batch).min(order.len())];
-            let output = self.config().output;
-            self.data.fill_batch(indices, output, &mut real);
-            let stats = self.train_step(&real, indices.len())?;
-            for (what, value) in [("d_loss", stats.d_loss), ("g_loss", stats.g_loss)] {
-                if !value.is_finite() {
+        let mut labels = Vec::new();
+        while self.position.batch_in_epoch < batches {
+            let first = self.position.batch_in_epoch;
+            let count = d_steps.min(batches - first);
+            let digits = &order[first * batch..((first + count) * batch).min(order.len())];
+            self.data.fill_batch(digits, output, &mut real);
+            self.data.fill_labels(digits, &mut labels);
+            let parts: Vec<RealBatch<'_>> = real
+                .chunks(batch * IMAGE_PIXELS)
+                .zip(labels.chunks(batch))
+                .map(|(pixels, labels)| RealBatch { pixels, labels })
+                .collect();
+            let result = self.train_step(&parts);
+            let stats = match result {
+                Ok(stats) => stats,
+                Err(e) => {
                     self.real_buf = real;
-                    return Err(GanError::Diverged {
-                        epoch,
-                        step: self.step,
-                        what,
-                        value,
-                        checkpoint: Default::default(),
-                    });
+                    return Err(e);
                 }
+            };
+            if let Some((what, value)) = diverged(&stats) {
+                self.real_buf = real;
+                return Err(GanError::Diverged {
+                    epoch,
+                    step: self.position.step,
+                    what,
+                    value,
+                    checkpoint: Default::default(),
+                });
             }
-            self.acc.add(&stats, indices.len());
-            self.batch_in_epoch += 1;
-            self.acc.seconds = seconds_before + started.elapsed().as_secs_f64();
+            let last_batch = parts.last().map_or(0, RealBatch::len);
+            self.position.acc.add(&stats, last_batch);
+            self.position.batch_in_epoch += count;
+            self.position.acc.seconds = seconds_before + started.elapsed().as_secs_f64();
             let progress = Progress {
                 epoch,
-                batch: self.batch_in_epoch,
+                batch: self.position.batch_in_epoch,
                 batches,
                 stats,
-                images_per_sec: self.acc.images as f64 / self.acc.seconds.max(1e-9),
+                images_per_sec: self.position.acc.images as f64
+                    / self.position.acc.seconds.max(1e-9),
             };
-            if !on_step(&progress) && self.batch_in_epoch < batches {
+            if !on_step(&progress) && self.position.batch_in_epoch < batches {
                 self.real_buf = real;
                 return Ok(None);
             }
         }
         self.real_buf = real;
-        let a = std::mem::take(&mut self.acc);
-        let metrics = EpochMetrics {
-            epoch,
-            seconds: a.seconds,
-            d_loss: a.mean(0),
-            g_loss: a.mean(1),
-            d_acc: (a.mean(2) + a.mean(3)) / 2.0,
-            d_acc_real: a.mean(2),
-            d_acc_fake: a.mean(3),
-            d_real: a.mean(4),
-            d_fake: a.mean(5),
-            images_per_sec: a.images as f64 / a.seconds.max(1e-9),
-            fid: None,
-            class_ratio: None,
-        };
-        self.epoch = epoch;
-        self.batch_in_epoch = 0;
-        self.history.push(metrics.clone());
+        let metrics = std::mem::take(&mut self.position.acc).finish(epoch);
+        self.position.epoch = epoch;
+        self.position.batch_in_epoch = 0;
+        self.position.history.push(metrics.clone());
         Ok(Some(metrics))
     }
+}
+
+/// The first non-finite loss of a step, if any.
+fn diverged(stats: &StepStats) -> Option<(&'static str, f32)> {
+    [("d_loss", stats.d_loss), ("g_loss", stats.g_loss)]
+        .into_iter()
+        .find(|(_, v)| !v.is_finite())
 }
 
 fn mean_sigmoid(logits: &[f32]) -> f32 {

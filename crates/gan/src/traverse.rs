@@ -27,10 +27,10 @@ mod paths;
 
 pub use paths::{coordinate_sweeps, interpolate_rows, lerp, slerp, slerp_loop, Interpolation};
 
+use crate::data::pixel_range;
 use crate::error::{GanError, Result};
 use crate::model::IMAGE_PIXELS;
 use crate::rng;
-use crate::run::pixel_range;
 use crate::train::Gan;
 use autograd::{BufferPool, Tensor};
 use rand_chacha::ChaCha8Rng;

@@ -49,7 +49,7 @@ fn metrics_without_timing(run: &Path) -> Vec<String> {
         .collect()
 }
 
-fn stop_after(steps: usize) -> impl FnMut(&gan::train::Progress) -> bool {
+fn stop_after(steps: usize) -> impl FnMut(&gan::epoch::Progress) -> bool {
     let mut seen = 0;
     move |_| {
         seen += 1;
@@ -118,7 +118,7 @@ fn resuming_refuses_a_changed_setting_and_names_it() {
     };
     let mut resumed = TrainingRun::resume(dir, &more).unwrap();
     resumed.train(|_| true, |_| {}).unwrap();
-    assert_eq!(resumed.trainer().epoch, 3);
+    assert_eq!(resumed.trainer().position().epoch, 3);
 }
 
 #[test]

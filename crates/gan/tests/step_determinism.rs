@@ -4,7 +4,7 @@
 
 use gan::config::TrainConfig;
 use gan::data::TrainingData;
-use gan::train::Trainer;
+use gan::train::{RealBatch, Trainer};
 use mnist_idx::Split;
 
 /// 256 synthetic digits.
@@ -33,14 +33,19 @@ fn train(threads: usize, batch: usize) -> Vec<u32> {
         let digits = data();
         let mut trainer = Trainer::new(&config, digits.clone()).unwrap();
         let mut bits = Vec::new();
-        let mut real = Vec::new();
+        let (mut real, mut labels) = (Vec::new(), Vec::new());
         for step in 0..3u32 {
             let indices: Vec<u32> = (0..batch as u32).map(|i| (i + step * 7) % 256).collect();
             digits.fill_batch(&indices, config.output, &mut real);
-            let s = trainer.train_step(&real, batch).unwrap();
+            digits.fill_labels(&indices, &mut labels);
+            let batch = RealBatch {
+                pixels: &real,
+                labels: &labels,
+            };
+            let s = trainer.train_step(&[batch]).unwrap();
             bits.extend([s.d_loss, s.g_loss, s.d_real, s.d_fake].map(f32::to_bits));
         }
-        let params = &trainer.gan.params;
+        let params = &trainer.gan().params;
         for id in params.ids() {
             bits.extend(params.get(id).data().iter().map(|v| v.to_bits()));
         }
@@ -52,6 +57,7 @@ fn train(threads: usize, batch: usize) -> Vec<u32> {
 fn reference_steps_give_the_same_bits_with_one_and_two_threads() {
     for batch in [64, 17] {
         let (one, two) = (train(1, batch), train(2, batch));
+        assert_eq!(one.len(), two.len());
         let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
         assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
     }
@@ -63,12 +69,17 @@ fn a_step_allocates_no_new_buffers_after_warm_up() {
     let config = TrainConfig::default();
     let digits = data();
     let mut trainer = Trainer::new(&config, digits.clone()).unwrap();
-    let mut real = Vec::new();
+    let (mut real, mut labels) = (Vec::new(), Vec::new());
     let indices: Vec<u32> = (0..64).collect();
     digits.fill_batch(&indices, config.output, &mut real);
+    digits.fill_labels(&indices, &mut labels);
+    let batch = RealBatch {
+        pixels: &real,
+        labels: &labels,
+    };
     let mut counts = Vec::new();
     for _ in 0..5 {
-        trainer.train_step(&real, 64).unwrap();
+        trainer.train_step(&[batch]).unwrap();
         counts.push(trainer.pool_allocations());
     }
     assert!(

@@ -4,9 +4,8 @@
 
 use crate::atomic::write_atomic;
 use crate::error::{io_error, GanError, Result};
+use autograd::tensor_file::{self, TensorFile};
 use autograd::ParamStore;
-use safetensors::tensor::{Dtype, TensorView};
-use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -123,24 +122,8 @@ pub fn verify_sha256(weights: &Path, bytes: &[u8]) -> Result<ClassifierRecord> {
 
 /// Encodes every parameter of `params` (f32, little-endian) as safetensors bytes.
 pub(crate) fn encode(params: &ParamStore) -> Result<Vec<u8>> {
-    let bytes: Vec<Vec<u8>> = params
-        .ids()
-        .map(|id| {
-            let t = params.get(id);
-            t.data().iter().flat_map(|v| v.to_le_bytes()).collect()
-        })
-        .collect();
-    let views = params
-        .ids()
-        .zip(&bytes)
-        .map(|(id, b)| {
-            TensorView::new(Dtype::F32, params.get(id).shape().to_vec(), b)
-                .map(|v| (params.name(id).to_string(), v))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| GanError::Classifier(format!("cannot encode the weights: {e}")))?;
     let meta = HashMap::from([("format".to_string(), WEIGHTS_FORMAT.to_string())]);
-    safetensors::serialize(views, &Some(meta))
+    tensor_file::encode_params(params, &meta)
         .map_err(|e| GanError::Classifier(format!("cannot encode the weights: {e}")))
 }
 
@@ -158,12 +141,8 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], params: &mut ParamStore) -> Resu
         path: path.to_path_buf(),
         reason,
     };
-    let (_, metadata) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-    let format = metadata
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("format").cloned());
+    let file = TensorFile::parse(bytes).map_err(|e| bad(e.to_string()))?;
+    let format = file.metadata().get("format").cloned();
     if format.as_deref() != Some(WEIGHTS_FORMAT) {
         return Err(bad(format!(
             "not evaluator weights (format {:?}, expected {WEIGHTS_FORMAT}); pass a file written \
@@ -171,14 +150,7 @@ pub(crate) fn decode(path: &Path, bytes: &[u8], params: &mut ParamStore) -> Resu
             format.unwrap_or_default()
         )));
     }
-    let st =
-        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("unreadable tensors: {e}")))?;
-    for id in params.ids().collect::<Vec<_>>() {
-        let name = params.name(id).to_string();
-        crate::checkpoint::copy_f32_tensor(&st, &name, params.get_mut(id), "the evaluator")
-            .map_err(bad)?;
-    }
-    Ok(())
+    file.load_params(params).map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]

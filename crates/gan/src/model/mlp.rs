@@ -5,14 +5,12 @@
 //! `generator.layers.0.weight` `[256, 100]`, `generator.layers.2.weight`, ... (`[out, in]` as
 //! `nn.Linear` keeps them).
 
+use super::{Network, IMAGE_PIXELS};
 use crate::config::{HiddenActivation, OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{Activation, Init, Linear, Module};
 use autograd::{Graph, ParamId, ParamStore, Var};
 use rand::Rng;
-
-/// Pixels of one MNIST digit.
-pub const IMAGE_PIXELS: usize = 28 * 28;
 
 /// A multi-layer perceptron: linear layers with one activation between them and an optional
 /// activation on the output.
@@ -123,8 +121,8 @@ fn hidden_activation(c: &TrainConfig) -> Activation {
     }
 }
 
-impl Module for Mlp {
-    fn forward(&mut self, g: &mut Graph<'_>, x: Var) -> autograd::Result<Var> {
+impl Network for Mlp {
+    fn forward(&mut self, g: &mut Graph<'_>, x: Var, _labels: Option<&[u8]>) -> Result<Var> {
         let mut h = x;
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter_mut().enumerate() {

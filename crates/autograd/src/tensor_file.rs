@@ -1,0 +1,190 @@
+//! Named tensors as safetensors bytes (the format PyTorch users load with
+//! `safetensors.torch.load_file`), in both directions, with string metadata. No file I/O here:
+//! the caller writes the bytes (atomically) and reads them back.
+//!
+//! ```
+//! use autograd::tensor_file::{encode, TensorFile};
+//! use autograd::Tensor;
+//! use std::collections::HashMap;
+//!
+//! # fn main() -> autograd::Result<()> {
+//! let w = Tensor::from_vec(&[2, 2], vec![1.0, 2.0, 3.0, 4.0])?;
+//! let meta = HashMap::from([("format".to_string(), "example".to_string())]);
+//! let bytes = encode(&[("layer.weight".to_string(), &w)], &meta)?;
+//!
+//! let file = TensorFile::parse(&bytes)?;
+//! assert_eq!(file.metadata()["format"], "example");
+//! let mut back = Tensor::zeros(&[2, 2]);
+//! file.read_into("layer.weight", &mut back)?;
+//! assert_eq!(back, w);
+//! # Ok(())
+//! # }
+//! ```
+
+use crate::error::{Error, Result};
+use crate::params::ParamStore;
+use crate::tensor::Tensor;
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+use std::collections::HashMap;
+
+fn bad(reason: impl Into<String>) -> Error {
+    Error::TensorFile {
+        reason: reason.into(),
+    }
+}
+
+/// Encodes `tensors` (f32, little-endian, under their names) and `metadata` as safetensors
+/// bytes. Names must be unique.
+pub fn encode(
+    tensors: &[(String, &Tensor)],
+    metadata: &HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, t)| t.data().iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let views = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, t), b)| {
+            TensorView::new(Dtype::F32, t.shape().to_vec(), b).map(|v| (name.clone(), v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("cannot encode: {e}")))?;
+    safetensors::serialize(views, &Some(metadata.clone()))
+        .map_err(|e| bad(format!("cannot encode: {e}")))
+}
+
+/// Encodes every parameter of `params` under its name, with `metadata`.
+pub fn encode_params(params: &ParamStore, metadata: &HashMap<String, String>) -> Result<Vec<u8>> {
+    let named: Vec<(String, &Tensor)> = params
+        .ids()
+        .map(|id| (params.name(id).to_string(), params.get(id)))
+        .collect();
+    encode(&named, metadata)
+}
+
+/// Safetensors bytes, parsed: their metadata, and tensors to copy out by name.
+pub struct TensorFile<'a> {
+    tensors: SafeTensors<'a>,
+    metadata: HashMap<String, String>,
+}
+
+impl<'a> TensorFile<'a> {
+    /// Parses safetensors `bytes` (the header is checked against the length of `bytes` before
+    /// anything is allocated for the tensors).
+    pub fn parse(bytes: &'a [u8]) -> Result<TensorFile<'a>> {
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        let tensors =
+            SafeTensors::deserialize(bytes).map_err(|e| bad(format!("unreadable tensors: {e}")))?;
+        Ok(TensorFile { tensors, metadata })
+    }
+
+    /// Just the metadata of safetensors `bytes`, without checking the tensors.
+    pub fn read_metadata(bytes: &[u8]) -> Result<HashMap<String, String>> {
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        Ok(header.metadata().clone().unwrap_or_default())
+    }
+
+    /// The string metadata.
+    pub fn metadata(&self) -> &HashMap<String, String> {
+        &self.metadata
+    }
+
+    /// The tensors' names, in no particular order.
+    pub fn names(&self) -> Vec<&str> {
+        self.tensors
+            .names()
+            .into_iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Copies the f32 tensor `name` into `target`, which must have its shape.
+    pub fn read_into(&self, name: &str, target: &mut Tensor) -> Result<()> {
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| bad(format!("has no tensor '{name}'")))?;
+        if view.dtype() != Dtype::F32 || view.shape() != target.shape() {
+            return Err(bad(format!(
+                "tensor '{name}' is {:?} {:?}, expected F32 {:?}",
+                view.dtype(),
+                view.shape(),
+                target.shape()
+            )));
+        }
+        for (dst, src) in target
+            .data_mut()
+            .iter_mut()
+            .zip(view.data().chunks_exact(4))
+        {
+            *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
+        }
+        Ok(())
+    }
+
+    /// Fills every parameter of `params` from the tensor of the same name.
+    pub fn load_params(&self, params: &mut ParamStore) -> Result<()> {
+        for id in params.ids().collect::<Vec<_>>() {
+            let name = params.name(id).to_string();
+            self.read_into(&name, params.get_mut(id))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_round_trip_and_errors_name_the_tensor() {
+        let mut params = ParamStore::new();
+        params
+            .add(
+                "a.weight",
+                Tensor::from_vec(&[2, 3], (0..6).map(|v| v as f32).collect()).unwrap(),
+            )
+            .unwrap();
+        params.add("a.bias", Tensor::full(&[2], -1.5)).unwrap();
+        let bytes = encode_params(&params, &HashMap::new()).unwrap();
+        let file = TensorFile::parse(&bytes).unwrap();
+        let mut names = file.names();
+        names.sort_unstable();
+        assert_eq!(names, ["a.bias", "a.weight"]);
+
+        let mut other = ParamStore::new();
+        other.add("a.weight", Tensor::zeros(&[2, 3])).unwrap();
+        other.add("a.bias", Tensor::zeros(&[2])).unwrap();
+        file.load_params(&mut other).unwrap();
+        for id in params.ids() {
+            assert_eq!(params.get(id), other.get(id));
+        }
+
+        let mut wrong = Tensor::zeros(&[3, 2]);
+        let e = file
+            .read_into("a.weight", &mut wrong)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tensor 'a.weight' is F32 [2, 3], expected F32 [3, 2]"),
+            "{e}"
+        );
+        let e = file.read_into("b", &mut wrong).unwrap_err().to_string();
+        assert!(e.contains("has no tensor 'b'"), "{e}");
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(TensorFile::parse(b"not safetensors").is_err());
+        // A header that promises more bytes than there are.
+        let mut bytes = u64::MAX.to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"{}");
+        assert!(TensorFile::parse(&bytes).is_err());
+    }
+}

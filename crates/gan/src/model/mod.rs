@@ -1,0 +1,103 @@
+//! The models behind one seam: a [`Network`] is anything that records a forward pass into a
+//! [`Graph`] and owns named parameters. [`ModelKind`] (the configuration's `model = "mlp"`) picks
+//! the generator and the discriminator that [`build`] makes; adding a model means adding a file
+//! here and a variant to [`ModelKind`], not editing the training step.
+//!
+//! What the training step asks of a network, beyond its forward pass:
+//! - labels, for class-conditional models ([`Network::conditional`]): the step passes the real
+//!   digits' labels with real digits and uniformly drawn labels with generated ones;
+//! - whether it normalises with batch statistics ([`Network::has_batch_statistics`]): a
+//!   discriminator that does sees real and generated digits in two separate passes, as two
+//!   PyTorch calls would; one that does not sees them as one concatenated batch (one product per
+//!   layer instead of two, same results);
+//! - a hook after each of its optimizer's updates ([`Network::after_update`]), for weight
+//!   clipping or spectral normalisation;
+//! - its non-trainable state ([`Network::running_stats`]), which checkpoints save.
+//!
+//! Parameter names follow PyTorch's, so checkpoints load into the equivalent `nn.Module`.
+
+mod mlp;
+
+pub use mlp::Mlp;
+
+use crate::config::TrainConfig;
+use crate::error::Result;
+use autograd::{Graph, ParamId, ParamStore, RunningStats, Var};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Pixels of one MNIST digit.
+pub const IMAGE_PIXELS: usize = 28 * 28;
+
+/// A generator or a discriminator.
+pub trait Network: Send {
+    /// Records the forward pass of the batch `x` into `g`: noise `[n, latent]` to pixels
+    /// `[n, 784]` for a generator, pixels to one logit per digit `[n, 1]` for a discriminator.
+    /// `labels` holds one class per row when the network is [`conditional`](Network::conditional)
+    /// and is `None` otherwise.
+    fn forward(&mut self, g: &mut Graph<'_>, x: Var, labels: Option<&[u8]>) -> Result<Var>;
+
+    /// The parameters it owns, in a stable order (its optimizer updates them in this order).
+    fn params(&self) -> Vec<ParamId>;
+
+    /// Whether its forward pass takes the class labels.
+    fn conditional(&self) -> bool {
+        false
+    }
+
+    /// Whether its output for one digit depends on the rest of the batch (batch normalisation
+    /// in training mode).
+    fn has_batch_statistics(&self) -> bool {
+        false
+    }
+
+    /// Called after each update of its parameters by its optimizer.
+    fn after_update(&mut self, _params: &mut ParamStore) -> Result<()> {
+        Ok(())
+    }
+
+    /// Non-trainable state (batch-norm running statistics) under its PyTorch module name.
+    fn running_stats(&mut self) -> Vec<(String, &mut RunningStats)> {
+        Vec::new()
+    }
+}
+
+/// Which networks a configuration trains.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ModelKind {
+    /// Multi-layer perceptrons (the reference configuration): G latent → `g_hidden` → 784,
+    /// D 784 → `d_hidden` → 1.
+    #[default]
+    Mlp,
+}
+
+/// The generator and the discriminator of `config`, their parameters registered in `store`
+/// (generator first) and initialised from `rng`.
+pub fn build(
+    config: &TrainConfig,
+    store: &mut ParamStore,
+    rng: &mut impl Rng,
+) -> Result<(Box<dyn Network>, Box<dyn Network>)> {
+    match config.model {
+        ModelKind::Mlp => {
+            let generator = Mlp::generator(store, config, rng)?;
+            let discriminator = Mlp::discriminator(store, config, rng)?;
+            Ok((Box::new(generator), Box::new(discriminator)))
+        }
+    }
+}

@@ -59,7 +59,7 @@ pub use array::{IdxArray, IdxData};
 pub use dtype::{Dtype, IdxElement};
 pub use error::{Error, ErrorKind, Result};
 pub use header::{Header, Limits};
-pub use mnist::{Mnist, Split, SplitKind};
+pub use mnist::{Mnist, Split, SplitKind, MEAN, PIXELS, SIDE, STD};
 pub use read::{read, read_dyn, read_dyn_from, read_from};
 pub use stream::{IdxReader, Items};
 pub use summary::{summary, IdxSummary};

@@ -10,6 +10,12 @@
 //! - Writing ([`write()`], [`write_to`]), raw or gzipped; to a path atomically.
 //! - [`Mnist::load`] / [`Split::load`] for the four MNIST files of a folder, checked.
 //! - [`summary`]: dtype, dims, min, max, mean, streamed.
+//! - MNIST's constants, defined once for the workspace: [`SIDE`] (28), [`PIXELS`] (784), and the
+//!   training pixels' [`MEAN`] and [`STD`] on the [0, 1] scale.
+//! - With the cargo feature `ndarray` (off by default): IDX arrays as `ndarray::ArrayD<T>` and
+//!   back, MNIST images as `Array3<u8>` `[n, 28, 28]` (see the `nd` module). The crate's own
+//!   tests turn the feature on through a dev-dependency on the crate itself, so plain
+//!   `cargo test` covers it.
 //!
 //! Sizes promised by a header are checked (overflow, [`Limits`]) before anything is allocated,
 //! data is read in bounded pieces, and no input makes the reader panic. Every failure is an
@@ -50,6 +56,8 @@ mod dtype;
 mod error;
 mod header;
 pub mod mnist;
+#[cfg(feature = "ndarray")]
+pub mod nd;
 mod read;
 mod source;
 mod stream;
@@ -60,7 +68,7 @@ pub use array::{IdxArray, IdxData};
 pub use dtype::{Dtype, IdxElement};
 pub use error::{Error, ErrorKind, Result};
 pub use header::{Header, Limits};
-pub use mnist::{Mnist, Split, SplitKind};
+pub use mnist::{Mnist, Split, SplitKind, MEAN, PIXELS, SIDE, STD};
 pub use read::{read, read_dyn, read_dyn_from, read_from};
 pub use stream::{IdxReader, Items};
 pub use summary::{summary, IdxSummary};

@@ -6,12 +6,19 @@ use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::stream::IdxReader;
 
-/// Rows of an MNIST image.
-pub const ROWS: usize = 28;
-/// Columns of an MNIST image.
-pub const COLS: usize = 28;
-/// Pixels of an MNIST image (`ROWS * COLS`).
+/// Side of an MNIST image: 28 (images are square).
+pub const SIDE: usize = 28;
+/// Rows of an MNIST image (`SIDE`).
+pub const ROWS: usize = SIDE;
+/// Columns of an MNIST image (`SIDE`).
+pub const COLS: usize = SIDE;
+/// Pixels of an MNIST image: 784 (`ROWS * COLS`).
 pub const PIXELS: usize = ROWS * COLS;
+/// Mean of the 60,000 training images' pixels on the [0, 1] scale (`p / 255`), for
+/// standardising inputs as `(p / 255 - MEAN) / STD` (PyTorch's `Normalize((0.1307,), (0.3081,))`).
+pub const MEAN: f32 = 0.1307;
+/// Standard deviation of the training images' pixels on the [0, 1] scale (see [`MEAN`]).
+pub const STD: f32 = 0.3081;
 
 /// The training and the test split of MNIST.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use md5::{Digest, Md5};
-use mnist_idx::{write_to, Compression, Mnist, Split, SplitKind};
+use mnist_idx::{write_to, Compression, Mnist, Split, SplitKind, MEAN, PIXELS, SIDE, STD};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
 
@@ -87,4 +87,23 @@ fn one_split_alone() {
     let test = Split::load(DATA, SplitKind::Test).unwrap();
     assert_eq!(test.len, 10_000);
     assert_eq!(test.iter().count(), 10_000);
+}
+
+#[test]
+fn constants_match_the_training_images() {
+    let train = Split::load(DATA, SplitKind::Train).unwrap();
+    assert_eq!((SIDE, PIXELS), (28, 28 * 28));
+    assert_eq!(train.images.len(), train.len * PIXELS);
+    let n = train.images.len() as f64;
+    let sum: f64 = train.images.iter().map(|&p| p as f64 / 255.0).sum();
+    let mean = sum / n;
+    let var = train
+        .images
+        .iter()
+        .map(|&p| (p as f64 / 255.0 - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    // The constants are the measured values rounded to four decimals.
+    assert!((mean - MEAN as f64).abs() < 5e-5, "mean {mean}");
+    assert!((var.sqrt() - STD as f64).abs() < 5e-5, "std {}", var.sqrt());
 }

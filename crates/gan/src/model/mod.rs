@@ -27,7 +27,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Pixels of one MNIST digit.
-pub const IMAGE_PIXELS: usize = 28 * 28;
+pub const IMAGE_PIXELS: usize = mnist_idx::PIXELS;
 
 /// A generator or a discriminator.
 pub trait Network: Send {

@@ -9,7 +9,7 @@
 
 use crate::atomic::write_atomic;
 use crate::error::{GanError, Result};
-use crate::optim::Optimizer;
+use autograd::optim::Optimizer;
 use autograd::{ParamStore, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;

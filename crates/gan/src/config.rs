@@ -72,6 +72,16 @@ kebab_enum!(HiddenActivation { LeakyRelu => "leaky-relu", Relu => "relu" });
 kebab_enum!(OutputKind { Tanh => "tanh", Sigmoid => "sigmoid" });
 kebab_enum!(OptimizerKind { Adam => "adam", Rmsprop => "rmsprop", Sgd => "sgd" });
 
+impl From<OptimizerKind> for autograd::optim::OptimizerKind {
+    fn from(kind: OptimizerKind) -> Self {
+        match kind {
+            OptimizerKind::Adam => Self::Adam,
+            OptimizerKind::Rmsprop => Self::Rmsprop,
+            OptimizerKind::Sgd => Self::Sgd,
+        }
+    }
+}
+
 /// Every hyperparameter of a training run, as written to `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -181,6 +191,20 @@ pub fn parse_digits(spec: &str) -> Result<Vec<u8>> {
 }
 
 impl TrainConfig {
+    /// The engine's optimizer settings of this configuration, with the learning rate `lr`
+    /// (`lr_g` or `lr_d`).
+    pub fn optimizer_settings(&self, lr: f64) -> autograd::optim::OptimizerSettings {
+        autograd::optim::OptimizerSettings {
+            kind: self.optimizer.into(),
+            lr: lr as f32,
+            beta1: self.beta1 as f32,
+            beta2: self.beta2 as f32,
+            eps: self.eps as f32,
+            alpha: self.rms_alpha as f32,
+            momentum: self.momentum as f32,
+        }
+    }
+
     /// Reads a TOML file; absent keys keep their defaults, unknown keys are an error.
     pub fn from_toml(text: &str) -> std::result::Result<TrainConfig, String> {
         toml::from_str(text).map_err(|e| e.to_string())

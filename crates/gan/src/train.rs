@@ -13,9 +13,9 @@ use crate::config::TrainConfig;
 use crate::data::TrainingData;
 use crate::error::{GanError, Result};
 use crate::model::{Mlp, IMAGE_PIXELS};
-use crate::optim::{Optimizer, OptimizerSettings};
 use crate::rng;
 use autograd::nn::Module;
+use autograd::optim::Optimizer;
 use autograd::{BufferPool, Gradients, Graph, ParamStore, Tensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -241,16 +241,8 @@ impl Trainer {
         let gan = Gan::new(config)?;
         let g_ids = gan.generator.params();
         let d_ids = gan.discriminator.params();
-        let opt_g = Optimizer::new(
-            OptimizerSettings::from_config(config, config.lr_g),
-            g_ids,
-            &gan.params,
-        );
-        let opt_d = Optimizer::new(
-            OptimizerSettings::from_config(config, config.lr_d),
-            d_ids,
-            &gan.params,
-        );
+        let opt_g = Optimizer::new(config.optimizer_settings(config.lr_g), g_ids, &gan.params)?;
+        let opt_d = Optimizer::new(config.optimizer_settings(config.lr_d), d_ids, &gan.params)?;
         Ok(Trainer {
             grads: Gradients::zeros_like(&gan.params),
             opt_g,
@@ -343,7 +335,7 @@ impl Trainer {
             stats.d_fake = mean_sigmoid(fake_l);
         }
         // 2. The discriminator's update: parameters the suspended G(z) does not read.
-        self.opt_d.step(&mut self.gan.params, &self.grads);
+        self.opt_d.step(&mut self.gan.params, &self.grads)?;
 
         // 3. Generator: G(z) resumed, through the updated discriminator, which is frozen.
         {
@@ -356,7 +348,7 @@ impl Trainer {
             g.backward_set(loss, &mut self.grads)?;
             stats.g_loss = g.value(loss).data()[0];
         }
-        self.opt_g.step(&mut self.gan.params, &self.grads);
+        self.opt_g.step(&mut self.gan.params, &self.grads)?;
         self.step += 1;
         Ok(stats)
     }

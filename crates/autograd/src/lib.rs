@@ -70,6 +70,8 @@ pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheckConfig, GradCheckError};
 pub use graph::{Graph, Var};
 pub use ops::norm::RunningStats;
+#[doc(hidden)]
+pub use ops::parallel::force_helper;
 pub use ops::parallel::join;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;

@@ -17,6 +17,9 @@
 //! - [`optim`]: optimizers as in `torch.optim` ([`optim::Optimizer`] with Adam, RMSprop or SGD,
 //!   PyTorch's update rules and state names), updating a [`ParamStore`] from its [`Gradients`].
 //! - [`gradcheck()`]: checks any op's gradient against central finite differences.
+//! - With the cargo feature `ndarray` (on by default): `Tensor::view_nd` and conversions between
+//!   [`Tensor`] and `ndarray::ArrayD<f32>` (`From` both ways, copying only arrays that are not in
+//!   row-major layout).
 //!
 //! # Example: an MLP learns XOR
 //! ```
@@ -57,6 +60,8 @@
 mod error;
 mod gradcheck;
 mod graph;
+#[cfg(feature = "ndarray")]
+mod nd;
 pub mod nn;
 pub mod ops;
 pub mod optim;

@@ -10,10 +10,11 @@
 //! Layers followed by batch norm have no bias (it would be cancelled); weights are N(0, 0.02²)
 //! as in the DCGAN paper, batch-norm γ starts at 1.
 
-use crate::{adam, flops, Adam};
+use crate::{adam, flops};
 use autograd::nn::{
     BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module,
 };
+use autograd::optim::Optimizer;
 use autograd::{BufferPool, Gradients, Graph, ParamId, ParamStore, Result, Var};
 use mnist_idx::{PIXELS, SIDE};
 use rand::{Rng, SeedableRng};
@@ -187,8 +188,8 @@ pub struct Dcgan {
     pub discriminator: Discriminator,
     grads: Gradients,
     pool: BufferPool,
-    opt_g: Adam,
-    opt_d: Adam,
+    opt_g: Optimizer,
+    opt_d: Optimizer,
     noise: ChaCha8Rng,
     z: Vec<f32>,
     ones: Vec<f32>,
@@ -205,8 +206,8 @@ impl Dcgan {
         Ok(Dcgan {
             grads: Gradients::zeros_like(&params),
             pool: BufferPool::new(),
-            opt_g: adam(generator.params(), &params),
-            opt_d: adam(discriminator.params(), &params),
+            opt_g: adam(generator.params(), &params)?,
+            opt_d: adam(discriminator.params(), &params)?,
             noise: ChaCha8Rng::seed_from_u64(seed.wrapping_add(1)),
             z: Vec::new(),
             ones: Vec::new(),
@@ -267,7 +268,7 @@ impl Dcgan {
             g.backward_set(loss, &mut self.grads)?;
             g.value(loss).data()[0]
         };
-        self.opt_d.step(&mut self.params, &self.grads);
+        self.opt_d.step(&mut self.params, &self.grads)?;
 
         // 2. G: G(z) resumed, through the updated D, frozen.
         let g_loss = {
@@ -279,7 +280,7 @@ impl Dcgan {
             g.backward_set(loss, &mut self.grads)?;
             g.value(loss).data()[0]
         };
-        self.opt_g.step(&mut self.params, &self.grads);
+        self.opt_g.step(&mut self.params, &self.grads)?;
         Ok(StepLosses { d_loss, g_loss })
     }
 }

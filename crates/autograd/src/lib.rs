@@ -14,11 +14,17 @@
 //! - [`nn`]: layers ([`nn::Linear`], [`nn::Conv2d`], [`nn::ConvTranspose2d`],
 //!   [`nn::BatchNorm2d`], [`nn::Dropout`], [`nn::MaxPool2d`], [`nn::Activation`],
 //!   [`nn::Sequential`], ...) with PyTorch's initialisations and parameter names.
+//! - [`optim`]: optimizers as in `torch.optim` ([`optim::Optimizer`] with Adam, RMSprop or SGD,
+//!   PyTorch's update rules and state names), updating a [`ParamStore`] from its [`Gradients`].
 //! - [`gradcheck()`]: checks any op's gradient against central finite differences.
+//! - With the cargo feature `ndarray` (on by default): `Tensor::view_nd` and conversions between
+//!   [`Tensor`] and `ndarray::ArrayD<f32>` (`From` both ways, copying only arrays that are not in
+//!   row-major layout).
 //!
 //! # Example: an MLP learns XOR
 //! ```
 //! use autograd::nn::{Activation, Init, Linear, Module, Sequential};
+//! use autograd::optim::Optimizer;
 //! use autograd::{BufferPool, Gradients, Graph, ParamStore, Tensor};
 //! use rand::SeedableRng;
 //!
@@ -29,29 +35,21 @@
 //! net.push(Linear::new(&mut params, "layers.0", 2, 8, true, Init::PyTorchDefault, &mut rng)?);
 //! net.push(Activation::Tanh);
 //! net.push(Linear::new(&mut params, "layers.2", 8, 1, true, Init::PyTorchDefault, &mut rng)?);
+//! let mut opt = Optimizer::adam(net.params(), &params, 0.05, (0.9, 0.999))?;
 //!
 //! let x = Tensor::from_vec(&[4, 2], vec![0., 0., 0., 1., 1., 0., 1., 1.])?;
 //! let y = Tensor::from_vec(&[4, 1], vec![0., 1., 1., 0.])?;
-//! let mut grads = Gradients::zeros_like(&params);
-//! let mut pool = BufferPool::new();
+//! let (mut grads, mut pool) = (Gradients::zeros_like(&params), BufferPool::new());
 //! let mut loss_value = f32::INFINITY;
-//! for _ in 0..2000 {
-//!     grads.zero();
-//!     {
-//!         let mut g = Graph::new(&params, &mut pool);
-//!         let input = g.constant(x.clone());
-//!         let target = g.constant(y.clone());
-//!         let logits = net.forward(&mut g, input)?;
-//!         let loss = g.bce_with_logits(logits, target)?;
-//!         g.backward(loss, &mut grads)?;
-//!         loss_value = g.value(loss).data()[0];
-//!     }
-//!     for id in params.ids().collect::<Vec<_>>() {
-//!         let step: Vec<f32> = grads.get(id).data().iter().map(|d| 0.5 * d).collect();
-//!         for (p, s) in params.get_mut(id).data_mut().iter_mut().zip(step) {
-//!             *p -= s;
-//!         }
-//!     }
+//! for _ in 0..500 {
+//!     let mut g = Graph::new(&params, &mut pool);
+//!     let (input, target) = (g.constant(x.clone()), g.constant(y.clone()));
+//!     let logits = net.forward(&mut g, input)?;
+//!     let loss = g.bce_with_logits(logits, target)?;
+//!     g.backward_set(loss, &mut grads)?; // sets the gradients: no zeroing needed
+//!     loss_value = g.value(loss).data()[0];
+//!     drop(g);
+//!     opt.step(&mut params, &grads)?;
 //! }
 //! assert!(loss_value < 0.05, "loss {loss_value}");
 //! # Ok(())
@@ -62,8 +60,11 @@
 mod error;
 mod gradcheck;
 mod graph;
+#[cfg(feature = "ndarray")]
+mod nd;
 pub mod nn;
 pub mod ops;
+pub mod optim;
 mod params;
 mod pool;
 mod sink;
@@ -75,6 +76,8 @@ pub use error::{Error, Result};
 pub use gradcheck::{gradcheck, gradcheck_with, GradCheckConfig, GradCheckError};
 pub use graph::{Graph, Var};
 pub use ops::norm::RunningStats;
+#[doc(hidden)]
+pub use ops::parallel::force_helper;
 pub use ops::parallel::join;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;

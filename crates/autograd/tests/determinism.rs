@@ -4,12 +4,18 @@
 //! 2^19 multiply-adds with at least 16 output columns (`gemm_par` splits them, and backward runs
 //! the weight and input gradients at once), its activations hold at least 2^15 elements (the
 //! element-wise ops split them), and the convolutions do at least 2^19 multiply-adds per call
-//! (the batch is cut in two halves).
+//! (the batch is cut in two halves). Adam's updates of tensors of at least 2^15 elements are cut
+//! in two halves too.
+//!
+//! With two threads every run goes through [`autograd::force_helper`], which hands every second
+//! half to the helper thread whatever the machine's load and counts them: the tests fail if the
+//! two-thread path did not run, instead of passing by comparing one thread with itself.
 
 use autograd::nn::{
     Activation, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Dropout,
     Flatten, Init, Linear, MaxPool2d, Module, Sequential,
 };
+use autograd::optim::Optimizer;
 use autograd::BufferPool;
 use autograd::{Gradients, Graph, ParamStore, Result, Tensor, Var};
 use rand::SeedableRng;
@@ -119,14 +125,18 @@ fn generator(seed: u64) -> Task {
     }
 }
 
-/// Trains for `STEPS` plain-SGD steps on a pool of `threads` threads; returns the bits of every
-/// parameter and of every step's loss.
-fn train(threads: usize, task: fn(u64) -> Task) -> Vec<u32> {
+/// Trains for `STEPS` Adam steps on a pool of `threads` threads; returns the bits of every
+/// parameter and of every step's loss, and how many halves the helper thread computed.
+fn train(threads: usize, task: fn(u64) -> Task) -> (Vec<u32>, u64) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
-    pool.install(|| {
+    pool.install(|| autograd::force_helper(|| train_here(task)))
+}
+
+fn train_here(task: fn(u64) -> Task) -> Vec<u32> {
+    {
         let Task {
             mut params,
             mut net,
@@ -134,6 +144,7 @@ fn train(threads: usize, task: fn(u64) -> Task) -> Vec<u32> {
             loss,
         } = task(42);
         let mut grads = Gradients::zeros_like(&params);
+        let mut opt = Optimizer::adam(params.ids().collect(), &params, 1e-3, (0.5, 0.999)).unwrap();
         let mut buffers = BufferPool::new();
         let mut bits = Vec::new();
         for _ in 0..STEPS {
@@ -146,23 +157,24 @@ fn train(threads: usize, task: fn(u64) -> Task) -> Vec<u32> {
                 g.backward(l, &mut grads).unwrap();
                 bits.push(g.value(l).data()[0].to_bits());
             }
-            for id in params.ids().collect::<Vec<_>>() {
-                let grad = grads.get(id).data().to_vec();
-                for (p, d) in params.get_mut(id).data_mut().iter_mut().zip(grad) {
-                    *p -= 0.05 * d;
-                }
-            }
+            opt.step(&mut params, &grads).unwrap();
         }
         for id in params.ids() {
             bits.extend(params.get(id).data().iter().map(|v| v.to_bits()));
         }
         bits
-    })
+    }
 }
 
 fn assert_same_bits(task: fn(u64) -> Task, what: &str) {
-    let one = train(1, task);
-    let two = train(2, task);
+    let (one, on_helper_one) = train(1, task);
+    let (two, on_helper_two) = train(2, task);
+    assert_eq!(on_helper_one, 0, "{what}: one thread used the helper");
+    // Each task's step splits several ops' work in forward and backward (sized for it above).
+    assert!(
+        on_helper_two >= 3 * STEPS as u64,
+        "{what}: the helper computed only {on_helper_two} halves in {STEPS} steps"
+    );
     assert_eq!(one.len(), two.len());
     let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
     assert_eq!(

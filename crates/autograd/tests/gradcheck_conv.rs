@@ -285,6 +285,7 @@ fn naive_conv_transpose2d(
 fn assert_close(got: &Tensor, want: &Tensor, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}");
     let scale = want.data().iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    assert_eq!(got.len(), want.len(), "{what}");
     for (i, (g, w)) in got.data().iter().zip(want.data()).enumerate() {
         assert!(
             (g - w).abs() <= 1e-4 * scale,
@@ -334,6 +335,7 @@ fn naive_grad(inputs: &[Tensor], k: usize, dy: &Tensor, f: impl Fn(&[Tensor]) ->
         basis[k].data_mut()[e] = 1.0;
         let y = f(&basis);
         basis[k].data_mut()[e] = 0.0;
+        assert_eq!((y.len(), base.len()), (dy.len(), dy.len()));
         grad.data_mut()[e] = y
             .data()
             .iter()

@@ -10,9 +10,9 @@
 use crate::atomic::write_atomic;
 use crate::epoch::EpochMetrics;
 use crate::error::{GanError, Result};
-use crate::optim::Optimizer;
 use crate::rng;
 use crate::train::{Position, Trainer};
+use autograd::optim::Optimizer;
 use autograd::tensor_file::{self, TensorFile};
 use autograd::{ParamStore, Tensor};
 use std::collections::HashMap;

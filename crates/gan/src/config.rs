@@ -79,6 +79,16 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+impl From<OptimizerKind> for autograd::optim::OptimizerKind {
+    fn from(kind: OptimizerKind) -> Self {
+        match kind {
+            OptimizerKind::Adam => Self::Adam,
+            OptimizerKind::Rmsprop => Self::Rmsprop,
+            OptimizerKind::Sgd => Self::Sgd,
+        }
+    }
+}
+
 /// Every hyperparameter of a training run, as written to `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -194,6 +204,20 @@ pub fn parse_digits(spec: &str) -> Result<Vec<u8>> {
 }
 
 impl TrainConfig {
+    /// The engine's optimizer settings of this configuration, with the learning rate `lr`
+    /// (`lr_g` or `lr_d`).
+    pub fn optimizer_settings(&self, lr: f64) -> autograd::optim::OptimizerSettings {
+        autograd::optim::OptimizerSettings {
+            kind: self.optimizer.into(),
+            lr: lr as f32,
+            beta1: self.beta1 as f32,
+            beta2: self.beta2 as f32,
+            eps: self.eps as f32,
+            alpha: self.rms_alpha as f32,
+            momentum: self.momentum as f32,
+        }
+    }
+
     /// Reads a TOML file; absent keys keep their defaults, unknown keys are an error.
     pub fn from_toml(text: &str) -> std::result::Result<TrainConfig, String> {
         toml::from_str(text).map_err(|e| e.to_string())
@@ -202,11 +226,6 @@ impl TrainConfig {
     /// The configuration as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a TrainConfig always serialises")
-    }
-
-    /// The optimizer settings of one network, with learning rate `lr`.
-    pub fn optimizer_settings(&self, lr: f64) -> crate::optim::OptimizerSettings {
-        crate::optim::OptimizerSettings::from_config(self, lr)
     }
 
     /// The selected digits, sorted.

@@ -1,4 +1,4 @@
-//! GAN models, optimizers, the training loop, checkpoints, evaluation metrics, images and plots
+//! GAN models, the training loop, checkpoints, evaluation metrics, images and plots
 //! for handwritten digits, on the `autograd` engine.
 #![warn(missing_docs)]
 
@@ -14,7 +14,6 @@ pub mod error;
 pub mod eval;
 pub mod loss;
 pub mod model;
-pub mod optim;
 pub mod rng;
 pub mod run;
 pub mod session;

@@ -20,8 +20,8 @@ use crate::epoch::{EpochAccumulator, EpochMetrics, Progress, StepStats};
 use crate::error::{GanError, Result};
 use crate::loss::{DiscriminatorLogits, GanLoss};
 use crate::model::{self, Network, IMAGE_PIXELS};
-use crate::optim::Optimizer;
 use crate::rng;
+use autograd::optim::Optimizer;
 use autograd::{BufferPool, Gradients, Graph, ParamStore, Tensor, Var};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -179,12 +179,12 @@ impl Trainer {
             config.optimizer_settings(config.lr_g),
             gan.generator.params(),
             &gan.params,
-        );
+        )?;
         let opt_d = Optimizer::new(
             config.optimizer_settings(config.lr_d),
             gan.discriminator.params(),
             &gan.params,
-        );
+        )?;
         Ok(Trainer {
             grads: Gradients::zeros_like(&gan.params),
             opt_g,
@@ -307,7 +307,7 @@ impl Trainer {
             g.backward_set(loss, &mut self.grads)?;
             stats.g_loss = g.value(loss).data()[0];
         }
-        self.opt_g.step(&mut self.gan.params, &self.grads);
+        self.opt_g.step(&mut self.gan.params, &self.grads)?;
         self.gan.generator.after_update(&mut self.gan.params)?;
         self.position.step += 1;
         Ok(stats)
@@ -399,7 +399,7 @@ impl Trainer {
         stats.d_fake = mean_sigmoid(fake_l);
         drop(g);
         // Parameters the suspended G(z) does not read.
-        self.opt_d.step(&mut self.gan.params, &self.grads);
+        self.opt_d.step(&mut self.gan.params, &self.grads)?;
         self.gan.discriminator.after_update(&mut self.gan.params)
     }
 

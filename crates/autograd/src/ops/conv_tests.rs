@@ -49,6 +49,7 @@ fn col2im_is_the_adjoint_of_im2col() {
     im2col(&g, &x, &mut cols);
     let mut img = vec![0.0; x.len()];
     col2im(&g, &c, &mut img);
+    assert_eq!((cols.len(), x.len()), (c.len(), img.len()));
     let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
     let rhs: f64 = x.iter().zip(&img).map(|(a, b)| f64::from(a * b)).sum();
     assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");

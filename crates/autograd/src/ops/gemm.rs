@@ -2,8 +2,16 @@
 //!
 //! Contract of [`gemm`]: `C ← α·A·B + β·C` where `A` is m×k, `B` is k×n and `C` is m×n, each a
 //! strided view into a slice (row stride, column stride, in elements, never negative). A
-//! transpose is a view with swapped strides: nothing is copied. With `β = 0` the old contents of
-//! `C` are ignored, even NaN. Every view is checked to lie inside its slice, so no call can read
+//! transpose is a view with swapped strides: callers never copy an operand to transpose it. Two
+//! copies happen inside, though. matrixmultiply packs blocks of both operands into its own
+//! buffers in every product, transposed or not. And a right operand `B` that is the transposed
+//! view of a row-major matrix (row stride 1, column stride at least `k`) is first copied into
+//! row-major order when the columns of `C` being computed number `n ≥ 16` and `k·n ≥ 4096`
+//! ([`TRANSPOSE_MIN_LEN`]; under [`gemm_par`] each column half is judged on its own): one depth
+//! block of at most 256 rows of those columns at a time, into a per-thread scratch buffer that is
+//! reused (see [`transposed_right`] for why; the result has the same bits as without the copy).
+//! A transposed left operand, and smaller or narrower transposed right operands, are read through
+//! their strides. With `β = 0` the old contents of `C` are ignored, even NaN. Every view is checked to lie inside its slice, so no call can read
 //! or write out of bounds. [`gemm`] runs on the calling thread; [`gemm_par`] splits the columns of
 //! `C` into two halves computed at once when the product is large enough to pay, and
 //! [`gemm_par_map`] also applies a function to each half's rows right after computing them (a
@@ -275,8 +283,9 @@ unsafe fn raw_sgemm(
     sgemm_columns(alpha, a, b, col0, beta, c.add(col0 * csc), rsc, csc, n)
 }
 
-/// Right operands of at least this many elements are copied into row-major order before a
-/// product when they are a transposed view (see [`super::transpose`]).
+/// A right operand that is a transposed view is copied into row-major order (see
+/// [`super::transpose`]) when `k·n`, its depth times the number of columns of `C` this call
+/// computes, is at least this many elements (and `n ≥ 16`).
 const TRANSPOSE_MIN_LEN: usize = 4096;
 
 /// Rows of a transposed right operand copied at a time: matrixmultiply's own depth blocking
@@ -291,8 +300,10 @@ thread_local! {
 }
 
 /// [`raw_sgemm`] of columns `col0..col0 + n` when `B` is a transposed row-major matrix (row
-/// stride 1): depth block by depth block, the block's columns copied into row-major order in
-/// `scratch`, then multiplied and accumulated into `C`.
+/// stride 1): depth block by depth block ([`TRANSPOSE_DEPTH`] rows of `B`, the last one shorter),
+/// the block's `n` columns copied into row-major order in `scratch` (which grows to
+/// `min(k, 256)·n` elements), then multiplied and accumulated into `C` (β for the first block, 1
+/// after it).
 ///
 /// # Safety
 /// As for [`raw_sgemm`].
@@ -406,7 +417,19 @@ mod tests {
 
     #[test]
     fn fast_paths_match_the_reference_for_every_transpose() {
-        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (64, 100, 256), (17, 33, 130)] {
+        // Depths above 256 take the transposed right operand's multi-block path; (64, 520, 48)
+        // is also large enough for `gemm_par` to split it.
+        let shapes = [
+            (1, 1, 1),
+            (3, 5, 7),
+            (64, 100, 256),
+            (17, 33, 130),
+            (5, 257, 16),
+            (8, 300, 40),
+            (20, 600, 33),
+            (64, 520, 48),
+        ];
+        for &(m, k, n) in &shapes {
             for ta in [false, true] {
                 for tb in [false, true] {
                     let a = random(m * k, 1);
@@ -428,12 +451,46 @@ mod tests {
                     gemm(0.5, a_view, b_view, 2.0, MatMut::new(&mut got, m, n));
                     let mut par = start.clone();
                     gemm_par(0.5, a_view, b_view, 2.0, MatMut::new(&mut par, m, n));
+                    assert_eq!(want.len(), got.len());
                     for (w, g) in want.iter().zip(&got) {
                         assert!((w - g).abs() < 1e-4 * (1.0 + w.abs()), "{m}x{k}x{n}");
                     }
                     assert_eq!(got, par, "the parallel split must not change any bit");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_deep_transposed_right_operand_gives_the_bits_of_its_row_major_copy() {
+        // k > 256: several depth blocks, the last one partial; n ≥ 16 and k·n ≥ 4096, so the
+        // transposed view is copied block by block. The product must equal both the reference
+        // and, bit for bit, the product with a row-major copy of Bᵀ made beforehand.
+        for &(m, k, n) in &[(3, 257, 16), (9, 513, 24), (16, 700, 40)] {
+            assert!(n >= 16 && k * n >= TRANSPOSE_MIN_LEN && k > TRANSPOSE_DEPTH);
+            let a = random(m * k, 4);
+            let bt = random(n * k, 5); // row-major n×k: B = btᵀ
+            let b_view = MatRef::new(&bt, n, k).t();
+            let mut b_copy = vec![0.0; k * n];
+            for p in 0..k {
+                for j in 0..n {
+                    b_copy[p * n + j] = bt[j * k + p];
+                }
+            }
+            let start = random(m * n, 6);
+            let mut want = start.clone();
+            let a_view = MatRef::new(&a, m, k);
+            gemm_reference(1.5, a_view, b_view, -1.0, MatMut::new(&mut want, m, n));
+            let mut got = start.clone();
+            gemm(1.5, a_view, b_view, -1.0, MatMut::new(&mut got, m, n));
+            let mut copied = start.clone();
+            let b_rows = MatRef::new(&b_copy, k, n);
+            gemm(1.5, a_view, b_rows, -1.0, MatMut::new(&mut copied, m, n));
+            assert_eq!(want.len(), got.len());
+            for (w, g) in want.iter().zip(&got) {
+                assert!((w - g).abs() < 1e-4 * (1.0 + w.abs()), "{m}x{k}x{n}");
+            }
+            assert_eq!(got, copied, "{m}x{k}x{n}: the copy changed the result");
         }
     }
 

@@ -30,8 +30,9 @@ impl Graph<'_> {
         self.matmul_t(a, false, b, false)
     }
 
-    /// `op(a) · op(b)`, where `op` transposes its operand when the flag is set (through strides,
-    /// without copying).
+    /// `op(a) · op(b)`, where `op` transposes its operand when the flag is set (through strides;
+    /// only a large transposed `b` is copied into row-major order inside the product, a block of
+    /// at most 256 rows at a time).
     pub fn matmul_t(&mut self, a: Var, ta: bool, b: Var, tb: bool) -> Result<Var> {
         let (sa, sb) = (self.shape(a)?.to_vec(), self.shape(b)?.to_vec());
         let (ar, ac) = matrix_dims("matmul", &sa, &sb)?;

@@ -20,6 +20,10 @@
 //! The engine uses two threads when the current rayon pool has at least two (so
 //! `RAYON_NUM_THREADS=1` or `ThreadPool::install` on a one-thread pool makes it sequential), and
 //! work that the helper itself splits runs sequentially on it.
+//!
+//! Whether a given piece ran on the helper therefore depends on the machine's load. Tests that
+//! must prove the two-thread path ran use [`force_helper`], under which every piece goes to the
+//! helper and is counted.
 
 use std::cell::{Cell, UnsafeCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -54,7 +58,40 @@ where
     RA: Send,
     RB: Send,
 {
-    let Some(team) = team() else {
+    join_on(team(), FORCED.with(Cell::get), a, b)
+}
+
+/// Test support, not a stable API: runs `f` with every [`join`] it makes on this thread handing
+/// its second closure to the helper thread, even when the helper is paused or busy (the caller
+/// then waits for the helper instead of running the closure itself). Returns `f`'s result and
+/// how many second closures the helper ran for this thread meanwhile: 0 when the engine runs on
+/// one thread (a one-thread rayon pool), and one per [`join`] otherwise. Deterministic whatever
+/// the machine's load, and slower than the usual way; for tests that must prove that the
+/// two-thread path ran.
+#[doc(hidden)]
+pub fn force_helper<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    /// Restores the previous mode when `f` returns or panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED.with(|c| c.replace(true)));
+    let before = ON_HELPER.with(Cell::get);
+    let result = f();
+    (result, ON_HELPER.with(Cell::get) - before)
+}
+
+/// [`join`] with a given team (none: sequential); `forced` as in [`force_helper`].
+fn join_on<A, B, RA, RB>(team: Option<&Team>, forced: bool, a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    let Some(team) = team.filter(|t| forced || !t.paused()) else {
         return (a(), b());
     };
     let job = StackJob {
@@ -67,7 +104,14 @@ where
         execute: StackJob::<B, RB>::execute,
     };
     let published = ptr::addr_of!(job_ref).cast_mut();
-    if !team.publish(published) {
+    if forced {
+        // Wait for the slot: the helper empties it whatever it is doing (it never waits itself).
+        let mut spins = 0u32;
+        while !team.publish(published) {
+            spins = spins.wrapping_add(1);
+            backoff(spins);
+        }
+    } else if !team.publish(published) {
         // The helper is taken (another thread's join): both here, in order.
         let ra = a();
         let b = job
@@ -78,7 +122,7 @@ where
     }
     let started = Instant::now();
     let ra = catch_unwind(AssertUnwindSafe(a));
-    if team.take_back(published) {
+    if !forced && team.take_back(published) {
         // The helper never started `b`: it runs here.
         let ra = ra.unwrap_or_else(|panic| resume_unwind(panic));
         let b = job
@@ -92,9 +136,10 @@ where
     let own = started.elapsed();
     wait_for(&job.done);
     let waited = started.elapsed() - own;
-    if waited > SLOW_WAIT && waited > own {
+    if kept_waiting(own, waited) {
         team.pause();
     }
+    ON_HELPER.with(|c| c.set(c.get() + 1));
     let rb = job
         .result
         .into_inner()
@@ -103,6 +148,12 @@ where
         (Ok(ra), Ok(rb)) => (ra, rb),
         (Err(panic), _) | (_, Err(panic)) => resume_unwind(panic),
     }
+}
+
+/// Whether the caller, after `own` for its half, `waited` so long for the helper's half (of equal
+/// work) that the helper must have been descheduled: the machine is busy.
+fn kept_waiting(own: Duration, waited: Duration) -> bool {
+    waited > SLOW_WAIT && waited > own
 }
 
 /// Runs `f(offset, chunk)` over `out` split into at most two halves, at once when large.
@@ -156,10 +207,16 @@ struct Team {
     start: Instant,
     /// Microseconds after `start` until which [`join`] does not use the helper.
     paused_until: AtomicU64,
+    /// How long [`Team::pause`] pauses ([`PAUSE`]; longer in tests).
+    pause: Duration,
 }
 
 thread_local! {
     static IS_HELPER: Cell<bool> = const { Cell::new(false) };
+    /// Set while this thread runs [`force_helper`].
+    static FORCED: Cell<bool> = const { Cell::new(false) };
+    /// How many second closures of this thread's joins the helper ran.
+    static ON_HELPER: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The helper when the engine runs on two threads and this is not the helper itself.
@@ -168,7 +225,13 @@ fn team() -> Option<&'static Team> {
     if IS_HELPER.with(Cell::get) || rayon::current_num_threads() < 2 {
         return None;
     }
-    let team = (*TEAM.get_or_init(|| {
+    *TEAM.get_or_init(|| Team::spawn(PAUSE))
+}
+
+impl Team {
+    /// A team with its own helper thread, which lives as long as the process; `None` when no
+    /// thread can be started (the engine then simply runs sequentially).
+    fn spawn(pause: Duration) -> Option<&'static Team> {
         let team: &'static Team = Box::leak(Box::new(Team {
             slot: AtomicPtr::new(ptr::null_mut()),
             sleeping: AtomicBool::new(false),
@@ -176,17 +239,14 @@ fn team() -> Option<&'static Team> {
             wake: Condvar::new(),
             start: Instant::now(),
             paused_until: AtomicU64::new(0),
+            pause,
         }));
         let spawned = std::thread::Builder::new()
             .name("autograd-helper".into())
             .spawn(move || team.serve());
-        // Without a helper thread the engine simply runs sequentially.
         spawned.ok().map(|_| team)
-    }))?;
-    (!team.paused()).then_some(team)
-}
+    }
 
-impl Team {
     /// Offers `job` to the helper; false when another job is already waiting.
     fn publish(&self, job: *mut JobRef) -> bool {
         let published = self
@@ -204,9 +264,10 @@ impl Team {
         u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
-    /// Stops using the helper for [`PAUSE`].
+    /// Stops using the helper for the team's pause ([`PAUSE`]).
     fn pause(&self) {
-        let until = self.micros().saturating_add(PAUSE.as_micros() as u64);
+        let pause = u64::try_from(self.pause.as_micros()).unwrap_or(u64::MAX);
+        let until = self.micros().saturating_add(pause);
         self.paused_until.store(until, Ordering::Relaxed);
     }
 
@@ -276,11 +337,16 @@ fn wait_for(done: &AtomicBool) {
     let mut spins = 0u32;
     while !done.load(Ordering::Acquire) {
         spins = spins.wrapping_add(1);
-        if spins % 64 != 0 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
+        backoff(spins);
+    }
+}
+
+/// One round of a wait: a spin hint, and every 64th round the core yielded.
+fn backoff(spins: u32) {
+    if spins % 64 != 0 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
     }
 }
 
@@ -316,41 +382,100 @@ mod tests {
         });
     }
 
-    /// `a` spins until `b` has started (at most `limit`); returns the thread that ran `b`.
-    fn join_waiting_for_b(limit: Duration, b_takes: Duration) -> std::thread::ThreadId {
-        let started = AtomicBool::new(false);
-        let ((), b_thread) = join(
-            || {
-                let t = Instant::now();
-                while !started.load(Ordering::SeqCst) && t.elapsed() < limit {
-                    std::hint::spin_loop();
-                }
-            },
-            || {
-                started.store(true, Ordering::SeqCst);
-                std::thread::sleep(b_takes);
-                std::thread::current().id()
-            },
-        );
-        b_thread
+    #[test]
+    fn the_slow_wait_rule() {
+        let ms = Duration::from_millis;
+        // Over 1 ms and longer than the caller's own half: the helper was descheduled.
+        assert!(kept_waiting(ms(1), ms(5)));
+        assert!(kept_waiting(Duration::ZERO, ms(2)));
+        // Short waits, and waits for a half that legitimately took as long as the caller's own.
+        assert!(!kept_waiting(Duration::ZERO, Duration::from_micros(900)));
+        assert!(!kept_waiting(ms(10), ms(5)));
+        assert!(!kept_waiting(ms(10), ms(10)));
     }
 
     #[test]
     fn a_helper_that_keeps_the_caller_waiting_is_left_alone_for_a_while() {
-        let pool = rayon::ThreadPoolBuilder::new()
+        // A team of its own (no other test publishes to it or pauses it) whose pause outlasts
+        // any delay of this test.
+        let team = Team::spawn(Duration::from_secs(3600)).expect("a helper thread");
+        let me = std::thread::current().id();
+        // Forced: `b` certainly runs on the helper. It starts its 50 ms only after `a` is done,
+        // so the caller waits for it far longer than for its own (empty) half.
+        let a_done = AtomicBool::new(false);
+        let ((), b_thread) = join_on(
+            Some(team),
+            true,
+            || a_done.store(true, Ordering::SeqCst),
+            || {
+                while !a_done.load(Ordering::SeqCst) {
+                    std::hint::spin_loop();
+                }
+                std::thread::sleep(SLOW_WAIT * 50);
+                std::thread::current().id()
+            },
+        );
+        assert_ne!(
+            b_thread, me,
+            "a forced join ran its second half on the caller"
+        );
+        assert!(
+            team.paused(),
+            "a 50 ms wait for the helper did not pause it"
+        );
+        // Paused: the next join runs both halves here, in order.
+        let order = Mutex::new(Vec::new());
+        let (a_thread, b_thread) = join_on(
+            Some(team),
+            false,
+            || {
+                order.lock().unwrap().push('a');
+                std::thread::current().id()
+            },
+            || {
+                order.lock().unwrap().push('b');
+                std::thread::current().id()
+            },
+        );
+        assert_eq!(
+            (a_thread, b_thread),
+            (me, me),
+            "the helper was used again at once"
+        );
+        assert_eq!(*order.lock().unwrap(), ['a', 'b']);
+    }
+
+    #[test]
+    fn forced_joins_all_run_on_the_helper_and_are_counted() {
+        let two = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .unwrap();
-        pool.install(|| {
+        two.install(|| {
             let me = std::thread::current().id();
-            // `b` keeps the caller waiting 5 ms after its own (short) half.
-            if join_waiting_for_b(SLOW_WAIT * 50, SLOW_WAIT * 5) != me {
-                // The helper ran it: the next join runs both halves here, although its first
-                // half waits for the second to start elsewhere.
-                let next = join_waiting_for_b(SLOW_WAIT * 5, Duration::ZERO);
-                assert_eq!(next, me, "the helper was used again at once");
-            }
+            let (threads, count) = force_helper(|| {
+                (0..20)
+                    .map(|n| {
+                        let (x, (y, t)) = join(|| n, || (n + 1, std::thread::current().id()));
+                        assert_eq!((x, y), (n, n + 1));
+                        t
+                    })
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(count, 20);
+            assert!(
+                threads.iter().all(|&t| t != me),
+                "a second half ran on the caller"
+            );
+            // Outside `force_helper` the mode is off again.
+            assert!(!FORCED.with(Cell::get));
         });
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let ((), count) = one.install(|| force_helper(|| assert_eq!(join(|| 1, || 2), (1, 2))));
+        assert_eq!(count, 0, "one thread must not use the helper");
     }
 
     #[test]

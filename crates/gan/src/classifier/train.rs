@@ -6,10 +6,9 @@
 use super::augment::shift_into;
 use super::model::{PIXELS, SIDE};
 use super::Classifier;
-use crate::config::OptimizerKind;
 use crate::error::{GanError, Result};
-use crate::optim::{Optimizer, OptimizerSettings};
 use crate::rng;
+use autograd::optim::{Optimizer, OptimizerKind, OptimizerSettings};
 use autograd::{Gradients, Graph};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -126,7 +125,7 @@ impl Trainer {
             momentum: 0.0,
         };
         let ids = classifier.params.ids().collect();
-        let optimizer = Optimizer::new(opt, ids, &classifier.params);
+        let optimizer = Optimizer::new(opt, ids, &classifier.params)?;
         let grads = Gradients::zeros_like(&classifier.params);
         let per_epoch = train_len.div_ceil(settings.batch) as u64;
         Ok(Trainer {
@@ -236,7 +235,7 @@ impl Trainer {
                 self.step + 1
             )));
         }
-        self.optimizer.step(&mut c.params, &self.grads);
+        self.optimizer.step(&mut c.params, &self.grads)?;
         self.step += 1;
         Ok((loss, correct))
     }

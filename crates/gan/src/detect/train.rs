@@ -5,11 +5,10 @@ use super::counts::{best_f1_threshold, BinaryCounts};
 use super::data::{Digits, TrainValSplit};
 use super::model::Detector;
 use super::{DetectConfig, LrSchedule};
-use crate::config::OptimizerKind;
 use crate::error::{GanError, Result};
 use crate::model::IMAGE_PIXELS;
-use crate::optim::{Optimizer, OptimizerSettings};
 use crate::rng;
+use autograd::optim::{Optimizer, OptimizerKind, OptimizerSettings};
 use autograd::{BufferPool, Gradients, Graph};
 use mnist_idx::Mnist;
 use rand::seq::SliceRandom;
@@ -125,7 +124,7 @@ impl DetectTrainer {
             alpha: 0.99,
             momentum: 0.0,
         };
-        let optimizer = Optimizer::new(settings, detector.param_ids(), &detector.params);
+        let optimizer = Optimizer::new(settings, detector.param_ids(), &detector.params)?;
         let pos_weight = if config.weighting {
             (train.len() - positives) as f32 / positives as f32
         } else {
@@ -193,7 +192,8 @@ impl DetectTrainer {
             g.value(loss).data()[0]
         };
         self.optimizer.set_lr(self.current_lr());
-        self.optimizer.step(&mut self.detector.params, &self.grads);
+        self.optimizer
+            .step(&mut self.detector.params, &self.grads)?;
         Ok(loss)
     }
 

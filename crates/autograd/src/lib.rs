@@ -67,6 +67,7 @@ pub mod ops;
 pub mod optim;
 mod params;
 mod pool;
+pub mod seed;
 mod sink;
 mod tape;
 mod tensor;

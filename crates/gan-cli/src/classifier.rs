@@ -2,8 +2,9 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use gan::classifier::{
-    self, record_path, Classifier, ClassifierRecord, EpochRecord, TrainSettings, Trainer,
+use digit_classifiers::evaluator::{
+    self as classifier, record_path, Classifier, ClassifierRecord, EpochRecord, TrainSettings,
+    Trainer,
 };
 use metrics::confusion_matrix;
 use std::path::{Path, PathBuf};

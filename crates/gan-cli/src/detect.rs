@@ -3,8 +3,9 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use gan::detect::{
-    self, train_detector, DetectConfig, DetectData, DetectOutcome, EpochFigures, LrSchedule,
+use digit_classifiers::detector::{
+    self as detect, train_detector, DetectConfig, DetectData, DetectOutcome, EpochFigures,
+    LrSchedule,
 };
 use std::path::PathBuf;
 use std::time::Instant;

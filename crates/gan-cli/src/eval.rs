@@ -3,9 +3,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use gan::classifier::{Classifier, PIXELS};
-use gan::eval::{self, EvalReport, EvaluatorInfo, Reference};
+use digit_classifiers::evaluator::Classifier;
+use digit_classifiers::quality::{self as eval, EvalReport, EvaluatorInfo, Reference};
 use gan::RunDir;
+use mnist_idx::PIXELS;
 use std::path::PathBuf;
 use std::time::Instant;
 

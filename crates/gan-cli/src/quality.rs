@@ -2,8 +2,8 @@
 //! test digits and the class balance, for `gan train --eval-every N` and `gan sweep`'s summary.
 
 use anyhow::{Context, Result};
-use gan::classifier::Classifier;
-use gan::eval::{feature_stats, quick_quality, QuickQuality};
+use digit_classifiers::evaluator::Classifier;
+use digit_classifiers::quality::{feature_stats, quick_quality, QuickQuality};
 use gan::sweep::SettingQuality;
 use gan::{Gan, RunDir, TrainingRun};
 use metrics::FeatureStats;
@@ -40,12 +40,13 @@ impl QualityMeter {
     pub fn measure(&mut self, gan: &mut Gan) -> gan::Result<QuickQuality> {
         let seed = gan.config.seed;
         let digits = gan.sample_u8(self.samples, seed)?;
-        quick_quality(
+        let q = quick_quality(
             &mut self.classifier,
             &digits,
             self.samples,
             &self.test_stats,
-        )
+        )?;
+        Ok(q)
     }
 }
 

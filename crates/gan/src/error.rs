@@ -62,23 +62,12 @@ pub enum GanError {
     #[error(transparent)]
     Render(#[from] render::RenderError),
     /// A quality metric could not be computed.
+    /// The evaluator or a quality figure of generated digits.
     #[error(transparent)]
-    Metrics(#[from] metrics::MetricsError),
+    Classifiers(#[from] digit_classifiers::Error),
     /// An argument is out of its domain; the message says which and what is accepted.
     #[error("{0}")]
     InvalidInput(String),
-    /// The evaluator classifier cannot be used as asked (missing or altered weights, input of
-    /// the wrong size).
-    #[error("evaluator classifier: {0}")]
-    Classifier(String),
-    /// A file of digits to evaluate is missing or not `N × 28 × 28` u8 images.
-    #[error("{}: {reason}", path.display())]
-    Samples {
-        /// The file.
-        path: PathBuf,
-        /// What was wrong and what to do.
-        reason: String,
-    },
     /// Training was interrupted (Ctrl-C) after a checkpoint was written.
     #[error(
         "interrupted; a checkpoint was written to {}: continue with `gan train --resume {}`",

@@ -5,13 +5,10 @@
 pub mod atomic;
 pub mod charts;
 pub mod checkpoint;
-pub mod classifier;
 pub mod config;
 pub mod data;
-pub mod detect;
 pub mod epoch;
 pub mod error;
-pub mod eval;
 pub mod loss;
 pub mod model;
 pub mod rng;

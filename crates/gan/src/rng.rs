@@ -1,9 +1,8 @@
 //! Seeded random streams. One `--seed` reaches every random choice; each purpose draws from its
 //! own ChaCha8 stream of that seed, so (for example) changing the number of epochs does not
-//! change the initial weights, and a stream's position can be saved and restored exactly.
-
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+//! change the initial weights, and a stream's position can be saved and restored exactly. The
+//! streams themselves are [`autograd::seed`]'s; this file names the ones `gan` uses (the digit
+//! classifiers name theirs in `digit_classifiers::streams`).
 
 /// The stream of initial weights.
 pub const STREAM_INIT: u64 = 1;
@@ -17,43 +16,10 @@ pub const STREAM_SAMPLE: u64 = 4;
 pub const STREAM_TRAVERSE: u64 = 5;
 /// The class labels of generated digits during training (conditional models).
 pub const STREAM_FAKE_LABELS: u64 = 6;
-/// The stream of the evaluator classifier's initial weights.
-pub const STREAM_CLASSIFIER_INIT: u64 = 20;
-/// The stream that seeds the evaluator classifier's dropout masks.
-pub const STREAM_CLASSIFIER_DROPOUT: u64 = 21;
-/// The stream of the evaluator classifier's shuffles and random shifts of training digits.
-pub const STREAM_CLASSIFIER_DATA: u64 = 22;
-/// The stream of the uniform-noise images `gan eval` uses as its worst-case reference.
-pub const STREAM_EVAL_NOISE: u64 = 23;
-/// The stream choosing `gan detect`'s held-out validation digits.
-pub const STREAM_DETECT_SPLIT: u64 = 30;
-/// The stream of `gan detect`'s random shifts of training digits.
-pub const STREAM_DETECT_SHIFT: u64 = 31;
-/// The stream of `gan detect`'s dropout masks.
-pub const STREAM_DETECT_DROPOUT: u64 = 32;
-/// Epoch `e` of `gan detect` shuffles with stream `STREAM_DETECT_SHUFFLE_BASE + e`.
-pub const STREAM_DETECT_SHUFFLE_BASE: u64 = 30_000;
 /// Epoch `e`'s shuffle uses stream `STREAM_SHUFFLE_BASE + e`.
 pub const STREAM_SHUFFLE_BASE: u64 = 1_000;
 
-/// The random stream `stream` of `seed`, at its start.
-pub fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
-}
-
-/// A stream restored at `word_pos` (as saved by [`position`]).
-pub fn restore(seed: u64, stream_id: u64, word_pos: u128) -> ChaCha8Rng {
-    let mut rng = stream(seed, stream_id);
-    rng.set_word_pos(word_pos);
-    rng
-}
-
-/// The position of a stream, to save in a checkpoint.
-pub fn position(rng: &ChaCha8Rng) -> u128 {
-    rng.get_word_pos()
-}
+pub use autograd::seed::{position, restore, stream};
 
 #[cfg(test)]
 mod tests {

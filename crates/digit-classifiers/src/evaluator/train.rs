@@ -3,13 +3,14 @@
 //! to ±`max_shift` pixels, dropout before the last layer. Everything random comes from the
 //! seed's classifier streams, so the same seed gives the same weights.
 
-use super::augment::shift_into;
-use super::model::{PIXELS, SIDE};
+use super::model::standard_value;
 use super::Classifier;
-use crate::error::{GanError, Result};
-use crate::rng;
+use crate::augment::shift_into;
+use crate::error::{Error, Result};
+use crate::streams as rng;
 use autograd::optim::{Optimizer, OptimizerKind, OptimizerSettings};
 use autograd::{Gradients, Graph};
+use mnist_idx::{PIXELS, SIDE};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -48,7 +49,7 @@ impl Default for TrainSettings {
 
 impl TrainSettings {
     fn validate(&self) -> Result<()> {
-        let bad = |what: String| Err(GanError::Config(what));
+        let bad = |what: String| Err(Error::Invalid(what));
         if self.epochs == 0 {
             return bad("the evaluator needs at least one epoch".into());
         }
@@ -112,7 +113,7 @@ impl Trainer {
     pub fn new(settings: TrainSettings, train_len: usize) -> Result<Trainer> {
         settings.validate()?;
         if train_len == 0 {
-            return Err(GanError::Config("no training digits".into()));
+            return Err(Error::Invalid("no training digits".into()));
         }
         let classifier = Classifier::new(settings.seed)?;
         let opt = OptimizerSettings {
@@ -161,7 +162,7 @@ impl Trainer {
     pub fn train_epoch(&mut self, images: &[u8], labels: &[u8]) -> Result<EpochReport> {
         let n = labels.len();
         if images.len() != n * PIXELS || n == 0 {
-            return Err(GanError::Classifier(format!(
+            return Err(Error::Evaluator(format!(
                 "{} labels need {} pixels, got {}",
                 n,
                 n * PIXELS,
@@ -205,7 +206,13 @@ impl Trainer {
             } else {
                 (0, 0)
             };
-            shift_into(&images[i * PIXELS..(i + 1) * PIXELS], dx, dy, out);
+            shift_into(
+                &images[i * PIXELS..(i + 1) * PIXELS],
+                dx,
+                dy,
+                standard_value,
+                out,
+            );
             self.batch_y.push(usize::from(labels[i]));
         }
     }
@@ -230,7 +237,7 @@ impl Trainer {
             (g.value(loss).data()[0], correct)
         };
         if !loss.is_finite() {
-            return Err(GanError::Classifier(format!(
+            return Err(Error::Evaluator(format!(
                 "training diverged at step {}: the loss became {loss}; try a lower learning rate",
                 self.step + 1
             )));

@@ -2,8 +2,8 @@
 //! `format = gan-classifier-v1`, so the same weights always give the same bytes) and the JSON
 //! record written beside it (test accuracy, SHA-256 of the weights file, how it was trained).
 
-use crate::atomic::write_atomic;
-use crate::error::{io_error, GanError, Result};
+use crate::error::write_atomic;
+use crate::error::{io_error, Error, Result};
 use autograd::tensor_file::{self, TensorFile};
 use autograd::ParamStore;
 use serde::{Deserialize, Serialize};
@@ -63,7 +63,7 @@ impl ClassifierRecord {
     pub fn load(path: &Path) -> Result<ClassifierRecord> {
         let text = std::fs::read_to_string(path).map_err(io_error(path))?;
         serde_json::from_str(&text).map_err(|e| {
-            GanError::Classifier(format!(
+            Error::Evaluator(format!(
                 "{}: not a classifier record ({e}); retrain with `gan classifier train`",
                 path.display()
             ))
@@ -73,7 +73,7 @@ impl ClassifierRecord {
     /// Writes the record as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self)
-            .map_err(|e| GanError::Classifier(format!("cannot encode the record: {e}")))?;
+            .map_err(|e| Error::Evaluator(format!("cannot encode the record: {e}")))?;
         text.push('\n');
         write_atomic(path, text.as_bytes())
     }
@@ -97,7 +97,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn verify_sha256(weights: &Path, bytes: &[u8]) -> Result<ClassifierRecord> {
     let json = record_path(weights);
     if !json.is_file() {
-        return Err(GanError::Classifier(format!(
+        return Err(Error::Evaluator(format!(
             "{} has no record {} beside it to check its SHA-256 against; retrain with \
              `gan classifier train --out {}` (it writes both)",
             weights.display(),
@@ -108,7 +108,7 @@ pub fn verify_sha256(weights: &Path, bytes: &[u8]) -> Result<ClassifierRecord> {
     let record = ClassifierRecord::load(&json)?;
     let actual = sha256_hex(bytes);
     if actual != record.sha256 {
-        return Err(GanError::Classifier(format!(
+        return Err(Error::Evaluator(format!(
             "{}: SHA-256 {actual} does not match {} recorded in {}: the weights were changed or \
              the record belongs to other weights; restore both files (git checkout data/evaluator) \
              or retrain with `gan classifier train`",
@@ -124,7 +124,7 @@ pub fn verify_sha256(weights: &Path, bytes: &[u8]) -> Result<ClassifierRecord> {
 pub(crate) fn encode(params: &ParamStore) -> Result<Vec<u8>> {
     let meta = HashMap::from([("format".to_string(), WEIGHTS_FORMAT.to_string())]);
     tensor_file::encode_params(params, &meta)
-        .map_err(|e| GanError::Classifier(format!("cannot encode the weights: {e}")))
+        .map_err(|e| Error::Evaluator(format!("cannot encode the weights: {e}")))
 }
 
 /// Writes the parameters to `path` atomically; returns the bytes written (to hash them).
@@ -137,7 +137,7 @@ pub(crate) fn save(path: &Path, params: &ParamStore) -> Result<Vec<u8>> {
 /// Fills every parameter of `params` from safetensors `bytes` read from `path`, checking the
 /// format tag, each tensor's presence, dtype and shape.
 pub(crate) fn decode(path: &Path, bytes: &[u8], params: &mut ParamStore) -> Result<()> {
-    let bad = |reason: String| GanError::Checkpoint {
+    let bad = |reason: String| Error::Weights {
         path: path.to_path_buf(),
         reason,
     };

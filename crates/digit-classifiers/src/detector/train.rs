@@ -5,12 +5,12 @@ use super::counts::{best_f1_threshold, BinaryCounts};
 use super::data::{Digits, TrainValSplit};
 use super::model::Detector;
 use super::{DetectConfig, LrSchedule};
-use crate::error::{GanError, Result};
-use crate::model::IMAGE_PIXELS;
-use crate::rng;
+use crate::error::{Error, Result};
+use crate::streams as rng;
 use autograd::optim::{Optimizer, OptimizerKind, OptimizerSettings};
 use autograd::{BufferPool, Gradients, Graph};
 use mnist_idx::Mnist;
+use mnist_idx::PIXELS as IMAGE_PIXELS;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -106,7 +106,7 @@ impl DetectTrainer {
         config.validate()?;
         let positives = train.count(config.digit);
         if positives == 0 || positives == train.len() {
-            return Err(GanError::Config(format!(
+            return Err(Error::Invalid(format!(
                 "the training digits must include both digit {} and other digits ({positives} \
                  of {} are {})",
                 config.digit,
@@ -210,7 +210,7 @@ impl DetectTrainer {
         for chunk in order.chunks(self.config.batch) {
             let loss = self.step(train, chunk)?;
             if !loss.is_finite() {
-                return Err(GanError::Config(format!(
+                return Err(Error::Invalid(format!(
                     "the detector's training diverged in epoch {epoch}: the loss became {loss}; \
                      try a lower learning rate (--lr)"
                 )));

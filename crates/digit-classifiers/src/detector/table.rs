@@ -1,7 +1,7 @@
 //! The per-digit table of `gan detect --digit all`, as Markdown and CSV.
 
 use super::train::DetectOutcome;
-use crate::atomic::write_atomic;
+use crate::error::write_atomic;
 use crate::error::{io_error, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ pub fn write_tables(dir: &Path, outcomes: &[DetectOutcome]) -> Result<(PathBuf, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{BinaryCounts, DetectConfig};
+    use crate::detector::{BinaryCounts, DetectConfig};
 
     fn outcome(digit: u8, tp: u64, fp: u64, fn_: u64, tn: u64) -> DetectOutcome {
         DetectOutcome {

@@ -27,8 +27,8 @@
 //! | all three off (a plain MLP) | 99.75 / 98.86 / 98.94 | 99.22 / 98.05 / 94.21 |
 //!
 //! ```no_run
-//! # fn main() -> gan::Result<()> {
-//! use gan::detect::{train_detector, DetectConfig, DetectData};
+//! # fn main() -> digit_classifiers::Result<()> {
+//! use digit_classifiers::detector::{train_detector, DetectConfig, DetectData};
 //! let mnist = mnist_idx::Mnist::load("data/mnist")?;
 //! let config = DetectConfig { digit: 1, ..DetectConfig::default() };
 //! let data = DetectData::new(&mnist, config.val_fraction, config.seed)?;
@@ -45,12 +45,12 @@ mod table;
 mod train;
 
 pub use counts::{best_f1_threshold, BinaryCounts};
-pub use data::{Digits, Pixels, TrainValSplit, MNIST_MEAN, MNIST_STD};
+pub use data::{Digits, Pixels, TrainValSplit};
 pub use model::{Detector, DetectorNet};
 pub use table::{table_csv, table_markdown, write_tables, TABLE_CSV, TABLE_MARKDOWN};
 pub use train::{train_detector, DetectData, DetectOutcome, DetectTrainer, EpochFigures};
 
-use crate::error::{GanError, Result};
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// How the learning rate moves during training.
@@ -130,7 +130,7 @@ impl DetectConfig {
 
     /// Checks every value, saying which is wrong and what would do.
     pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(GanError::Config(msg));
+        let bad = |msg: String| Err(Error::Invalid(msg));
         if self.digit > 9 {
             return bad(format!("digit {} is not one of 0–9", self.digit));
         }
@@ -176,7 +176,7 @@ pub fn parse_digits(text: &str) -> Result<Vec<u8>> {
     }
     match t.parse::<u8>() {
         Ok(d) if d <= 9 => Ok(vec![d]),
-        _ => Err(GanError::Config(format!(
+        _ => Err(Error::Invalid(format!(
             "digit `{text}` is not one of 0–9: give a single digit 0–9, or `all` for every digit"
         ))),
     }

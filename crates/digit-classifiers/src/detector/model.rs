@@ -4,10 +4,10 @@
 use super::data::{Digits, Pixels};
 use super::DetectConfig;
 use crate::error::Result;
-use crate::model::{Mlp, IMAGE_PIXELS};
-use crate::rng;
-use autograd::nn::Activation;
+use crate::streams as rng;
+use autograd::nn::{Init, Linear};
 use autograd::{BufferPool, Graph, ParamId, ParamStore, Var};
+use mnist_idx::PIXELS as IMAGE_PIXELS;
 use rand_chacha::ChaCha8Rng;
 
 /// Digits scored per forward pass when evaluating.
@@ -25,7 +25,7 @@ pub struct Detector {
 /// The detector's layers and its dropout source, apart from the parameters so that a graph can
 /// borrow those while the network draws dropout masks.
 pub struct DetectorNet {
-    mlp: Mlp,
+    layers: Vec<Linear>,
     slope: f32,
     dropout: f32,
     dropout_rng: ChaCha8Rng,
@@ -36,20 +36,28 @@ impl Detector {
     /// A freshly initialised detector for `c` (weights from the seed's init stream).
     pub fn new(c: &DetectConfig) -> Result<Detector> {
         let mut params = ParamStore::new();
-        let mut r = rng::stream(c.seed, rng::STREAM_INIT);
+        let mut r = rng::stream(c.seed, rng::STREAM_DETECT_INIT);
         let slope = c.leaky_slope;
-        let mlp = Mlp::new(
-            &mut params,
-            "detector",
-            IMAGE_PIXELS,
-            &c.hidden,
-            1,
-            Activation::LeakyRelu(slope),
-            None,
-            &mut r,
-        )?;
+        let sizes: Vec<usize> = std::iter::once(IMAGE_PIXELS)
+            .chain(c.hidden.iter().copied())
+            .chain([1])
+            .collect();
+        let mut layers = Vec::with_capacity(sizes.len() - 1);
+        for (i, pair) in sizes.windows(2).enumerate() {
+            let name = format!("detector.layers.{}", 2 * i);
+            let init = Init::PyTorchDefault;
+            layers.push(Linear::new(
+                &mut params,
+                &name,
+                pair[0],
+                pair[1],
+                true,
+                init,
+                &mut r,
+            )?);
+        }
         let net = DetectorNet {
-            mlp,
+            layers,
             slope,
             dropout: c.dropout,
             dropout_rng: rng::stream(c.seed, rng::STREAM_DETECT_DROPOUT),
@@ -61,8 +69,7 @@ impl Detector {
     /// The trainable parameters, in layer order.
     pub fn param_ids(&self) -> Vec<ParamId> {
         self.net
-            .mlp
-            .layers()
+            .layers
             .iter()
             .flat_map(|l| std::iter::once(l.weight).chain(l.bias))
             .collect()
@@ -98,8 +105,8 @@ impl DetectorNet {
     /// configured) is active only in training mode.
     pub fn forward(&mut self, g: &mut Graph<'_>, x: Var) -> Result<Var> {
         let mut h = x;
-        let last = self.mlp.layers().len() - 1;
-        for (i, layer) in self.mlp.layers().iter().enumerate() {
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
             let w = g.param(layer.weight);
             let b = layer.bias.map(|b| g.param(b));
             h = g.linear(h, w, b)?;

@@ -4,8 +4,8 @@
 //! penultimate features give FID, precision/recall and density/coverage.
 //!
 //! ```no_run
-//! use gan::classifier::Classifier;
-//! # fn main() -> gan::Result<()> {
+//! use digit_classifiers::evaluator::Classifier;
+//! # fn main() -> digit_classifiers::Result<()> {
 //! let mut evaluator = Classifier::load_default()?;
 //! let mnist = mnist_idx::Mnist::load("data/mnist")?;
 //! let out = evaluator.classify(&mnist.test.images[..100 * 784], 100)?;
@@ -16,24 +16,23 @@
 //! ```
 //!
 //! Files: `model.rs` (the layers), `weights.rs` (the safetensors file and the JSON record),
-//! `train.rs` (the training loop), `augment.rs` (random shifts).
+//! `train.rs` (the training loop); random shifts are [`crate::augment`].
 
-mod augment;
 mod model;
 mod train;
 mod weights;
 
-pub use augment::shift_into;
-pub use model::{CLASSES, DROPOUT, FEATURE_DIM, PIXELS, PIXEL_MEAN, PIXEL_STD, SIDE};
+pub use model::{CLASSES, DROPOUT, FEATURE_DIM};
 pub use train::{accuracy, EpochReport, TrainSettings, Trainer};
 pub use weights::{
     record_path, sha256_hex, verify_sha256, ClassifierRecord, EpochRecord, WEIGHTS_FORMAT,
 };
 
-use crate::error::{io_error, GanError, Result};
-use crate::rng;
+use crate::error::{io_error, Error, Result};
+use crate::streams as rng;
 use autograd::{BufferPool, Graph, ParamStore};
 use metrics::Features;
+use mnist_idx::{PIXELS, SIDE};
 use model::Layers;
 use rand::Rng;
 use std::path::{Path, PathBuf};
@@ -119,7 +118,7 @@ impl Classifier {
         if built.is_file() {
             return Ok(built);
         }
-        Err(GanError::Classifier(format!(
+        Err(Error::Evaluator(format!(
             "no evaluator weights at {} (relative to the current folder) nor at {}: run from the \
              workspace root, pass --weights PATH, or train them with `gan classifier train`",
             here.display(),
@@ -145,7 +144,7 @@ impl Classifier {
     pub fn classify(&mut self, digits_u8: &[u8], n: usize) -> Result<Classified> {
         let expected = n.checked_mul(PIXELS);
         if expected != Some(digits_u8.len()) || n == 0 {
-            return Err(GanError::Classifier(format!(
+            return Err(Error::Evaluator(format!(
                 "classify needs n · 784 pixels for n = {n} digits of 28x28, got {} pixels \
                  (and at least one digit)",
                 digits_u8.len()
@@ -178,7 +177,7 @@ impl Classifier {
 
 fn read_weights(path: &Path) -> Result<Vec<u8>> {
     if !path.is_file() {
-        return Err(GanError::Classifier(format!(
+        return Err(Error::Evaluator(format!(
             "no weights file {}: pass the path of a file written by `gan classifier train` \
              (the shipped one is {DEFAULT_WEIGHTS})",
             path.display()

@@ -14,9 +14,9 @@
 //! ratio against test statistics computed once with [`feature_stats`]:
 //!
 //! ```no_run
-//! use gan::classifier::Classifier;
-//! use gan::eval::{feature_stats, quick_quality};
-//! # fn main() -> gan::Result<()> {
+//! use digit_classifiers::evaluator::Classifier;
+//! use digit_classifiers::quality::{feature_stats, quick_quality};
+//! # fn main() -> digit_classifiers::Result<()> {
 //! let mut evaluator = Classifier::load_default()?;
 //! let mnist = mnist_idx::Mnist::load("data/mnist")?;
 //! // Once, before training:
@@ -35,14 +35,15 @@ mod report;
 
 pub use report::{histogram_path, EvalReport, EvaluatorInfo};
 
-use crate::classifier::{Classifier, PIXELS};
-use crate::error::{GanError, Result};
-use crate::rng;
+use crate::error::{Error, Result};
+use crate::evaluator::Classifier;
+use crate::streams as rng;
 use metrics::{
     class_histogram, fid_from_stats, mnist_score, precision_recall_against, FeatureStats, PrParams,
     PrReference, QualityReport, NUM_CLASSES,
 };
 use mnist_idx::Mnist;
+use mnist_idx::PIXELS;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -155,7 +156,7 @@ pub fn evaluate(
     seed: u64,
 ) -> Result<Evaluation> {
     if n > mnist.train.len {
-        return Err(GanError::Config(format!(
+        return Err(Error::Invalid(format!(
             "{n} digits to evaluate, but only {} training digits to compare them with: \
              evaluate at most that many (--n)",
             mnist.train.len
@@ -171,7 +172,7 @@ pub fn evaluate(
 
 /// The digits of an IDX file of u8 `N × 28 × 28` images (raw or gzipped), and `N`.
 pub fn read_samples(path: &Path) -> Result<(Vec<u8>, usize)> {
-    let bad = |reason: String| GanError::Samples {
+    let bad = |reason: String| Error::Samples {
         path: path.to_path_buf(),
         reason,
     };

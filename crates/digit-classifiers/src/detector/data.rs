@@ -2,27 +2,19 @@
 //! 10% of every digit held out), and batches of pixels in [0, 1] or standardised, optionally
 //! shifted by a pixel or two.
 
-use crate::error::{GanError, Result};
-use crate::model::IMAGE_PIXELS;
-use crate::rng;
-use mnist_idx::Split;
+use crate::augment::shift_into;
+use crate::error::{Error, Result};
+use crate::streams as rng;
+use mnist_idx::{Split, MEAN, PIXELS as IMAGE_PIXELS, SIDE, STD};
 use rand::seq::SliceRandom;
 use rand::Rng;
-
-/// Side of an MNIST digit.
-const SIDE: usize = 28;
-
-/// Mean of the MNIST training pixels on the [0, 1] scale (PyTorch's `Normalize((0.1307,), ...)`).
-pub const MNIST_MEAN: f32 = 0.1307;
-/// Standard deviation of the MNIST training pixels on the [0, 1] scale.
-pub const MNIST_STD: f32 = 0.3081;
 
 /// How a grey level 0–255 becomes an input value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pixels {
     /// `p / 255`, in [0, 1].
     Unit,
-    /// `(p / 255 − MNIST_MEAN) / MNIST_STD`: mean 0 and deviation 1 over the training digits.
+    /// `(p / 255 − MEAN) / STD`: mean 0 and deviation 1 over the training digits.
     Standardized,
 }
 
@@ -31,7 +23,7 @@ impl Pixels {
     pub fn affine(self) -> (f32, f32) {
         match self {
             Pixels::Unit => (1.0 / 255.0, 0.0),
-            Pixels::Standardized => (1.0 / (255.0 * MNIST_STD), -MNIST_MEAN / MNIST_STD),
+            Pixels::Standardized => (1.0 / (255.0 * STD), -MEAN / STD),
         }
     }
 }
@@ -104,9 +96,9 @@ impl Digits {
         rng: &mut impl Rng,
         out: &mut Vec<f32>,
     ) {
-        let affine = pixels.affine();
+        let (scale, offset) = pixels.affine();
         out.clear();
-        out.resize(indices.len() * IMAGE_PIXELS, affine.1);
+        out.resize(indices.len() * IMAGE_PIXELS, offset);
         let s = shift.min(SIDE - 1) as i32;
         for (row, &i) in out.chunks_exact_mut(IMAGE_PIXELS).zip(indices) {
             let image = self.image(i as usize);
@@ -115,26 +107,7 @@ impl Digits {
             } else {
                 (rng.random_range(-s..=s), rng.random_range(-s..=s))
             };
-            let (dy, dx) = (dy as isize, dx as isize);
-            shift_into(image, dy, dx, affine, row);
-        }
-    }
-}
-
-/// Writes `image` moved down by `dy` and right by `dx` pixels (negative: up, left) into `out`
-/// (filled with the background beforehand), each grey level `p` as `p · scale + offset`.
-fn shift_into(image: &[u8], dy: isize, dx: isize, (scale, offset): (f32, f32), out: &mut [f32]) {
-    let side = SIDE as isize;
-    let cols = (dx.max(0), side + dx.min(0));
-    for y in 0..side {
-        let sy = y - dy;
-        if !(0..side).contains(&sy) {
-            continue;
-        }
-        let src = &image[(sy * side) as usize..((sy + 1) * side) as usize];
-        let dst = &mut out[(y * side) as usize..((y + 1) * side) as usize];
-        for x in cols.0..cols.1 {
-            dst[x as usize] = f32::from(src[(x - dx) as usize]) * scale + offset;
+            shift_into(image, dx, dy, |p| f32::from(p) * scale + offset, row);
         }
     }
 }
@@ -153,7 +126,7 @@ impl TrainValSplit {
     /// split stream, so the same seed holds out the same digits whichever digit is detected.
     pub fn new(labels: &[u8], fraction: f64, seed: u64) -> Result<TrainValSplit> {
         if !(fraction > 0.0 && fraction < 1.0) {
-            return Err(GanError::Config(format!(
+            return Err(Error::Invalid(format!(
                 "the validation fraction must lie strictly between 0 and 1, got {fraction}"
             )));
         }
@@ -168,7 +141,7 @@ impl TrainValSplit {
             train.extend_from_slice(&members[held..]);
         }
         if train.is_empty() || val.is_empty() {
-            return Err(GanError::Config(format!(
+            return Err(Error::Invalid(format!(
                 "{} training digits are too few to hold out {:.0}% for validation",
                 labels.len(),
                 fraction * 100.0
@@ -223,13 +196,15 @@ mod tests {
     fn shifts_move_ink_and_blank_the_border() {
         let mut out = vec![0.0; IMAGE_PIXELS];
         let d = one_dot_digit();
-        let unit = Pixels::Unit.affine();
-        shift_into(d.image(0), 2, -1, unit, &mut out);
+        let (scale, offset) = Pixels::Unit.affine();
+        let unit = |p: u8| f32::from(p) * scale + offset;
+        // Two down, one left.
+        shift_into(d.image(0), -1, 2, unit, &mut out);
         assert_eq!(out[12 * SIDE + 19], 1.0);
         assert_eq!(out.iter().sum::<f32>(), 1.0);
         // Moving the ink off the image leaves it blank.
         out.fill(0.0);
-        shift_into(d.image(0), 0, 8, unit, &mut out);
+        shift_into(d.image(0), 8, 0, unit, &mut out);
         assert_eq!(out.iter().sum::<f32>(), 0.0);
     }
 
@@ -239,12 +214,12 @@ mod tests {
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         let mut out = Vec::new();
         d.fill_batch(&[0], Pixels::Standardized, 1, &mut r, &mut out);
-        let background = -MNIST_MEAN / MNIST_STD;
+        let background = -MEAN / STD;
         assert_eq!(
             out.iter().filter(|&&v| v == background).count(),
             IMAGE_PIXELS - 1
         );
-        let ink = (1.0 - MNIST_MEAN) / MNIST_STD;
+        let ink = (1.0 - MEAN) / STD;
         assert!(out.iter().any(|&v| (v - ink).abs() < 1e-5));
         d.fill_batch(&[0, 0], Pixels::Unit, 0, &mut r, &mut out);
         assert_eq!(out.len(), 2 * IMAGE_PIXELS);

@@ -2,8 +2,8 @@
 //! histogram chart written beside the JSON.
 
 use super::Evaluation;
-use crate::atomic::write_atomic;
-use crate::error::{GanError, Result};
+use crate::error::write_atomic;
+use crate::error::{Error, Result};
 use metrics::{QualityReport, NUM_CLASSES};
 use render::{save_bar_chart, BarChart};
 use serde::{Deserialize, Serialize};
@@ -144,7 +144,7 @@ impl EvalReport {
     /// [`histogram_path`]`(json)`, both atomically; returns the chart's path.
     pub fn save(&self, json: &Path) -> Result<PathBuf> {
         let mut text = serde_json::to_string_pretty(self)
-            .map_err(|e| GanError::Config(format!("cannot encode the evaluation: {e}")))?;
+            .map_err(|e| Error::Invalid(format!("cannot encode the evaluation: {e}")))?;
         text.push('\n');
         write_atomic(json, text.as_bytes())?;
         let png = histogram_path(json);

@@ -15,20 +15,13 @@
 use crate::error::Result;
 use autograd::nn::{Conv2d, ConvSpec, Dropout, Init, Linear, MaxPool2d, Module};
 use autograd::{Graph, ParamStore, Var};
+use mnist_idx::{MEAN, STD};
 use rand::Rng;
 
-/// Side of an input digit.
-pub const SIDE: usize = 28;
-/// Pixels of an input digit.
-pub const PIXELS: usize = SIDE * SIDE;
 /// Size of the penultimate layer: the features FID and precision/recall use.
 pub const FEATURE_DIM: usize = 128;
 /// Number of classes.
 pub const CLASSES: usize = 10;
-/// Mean of the MNIST training pixels scaled to [0, 1]; inputs are standardised with it.
-pub const PIXEL_MEAN: f32 = 0.1307;
-/// Standard deviation of the MNIST training pixels scaled to [0, 1].
-pub const PIXEL_STD: f32 = 0.3081;
 /// Drop probability before the last layer (training only).
 pub const DROPOUT: f32 = 0.5;
 
@@ -122,5 +115,5 @@ pub(crate) fn standardise(digits: &[u8], out: &mut Vec<f32>) {
 /// One standardised pixel.
 #[inline]
 pub(crate) fn standard_value(v: u8) -> f32 {
-    (f32::from(v) / 255.0 - PIXEL_MEAN) / PIXEL_STD
+    (f32::from(v) / 255.0 - MEAN) / STD
 }

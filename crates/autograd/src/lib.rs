@@ -68,7 +68,6 @@ pub mod optim;
 mod params;
 mod pool;
 pub mod seed;
-mod sink;
 mod tape;
 mod tensor;
 pub mod tensor_file;

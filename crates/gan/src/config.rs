@@ -5,7 +5,6 @@
 
 use crate::error::{GanError, Result};
 use crate::loss::GanLoss;
-use crate::model::ModelKind;
 use serde::{Deserialize, Serialize};
 
 /// The activation between hidden layers.
@@ -87,6 +86,30 @@ impl From<OptimizerKind> for autograd::optim::OptimizerKind {
             OptimizerKind::Sgd => Self::Sgd,
         }
     }
+}
+
+/// Which networks a configuration trains.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ModelKind {
+    /// Multi-layer perceptrons (the reference configuration): G latent → `g_hidden` → 784,
+    /// D 784 → `d_hidden` → 1.
+    #[default]
+    Mlp,
 }
 
 /// Every hyperparameter of a training run, as written to `config.toml`.

@@ -4,7 +4,6 @@
 use super::unary::UnaryFn;
 use crate::error::{invalid, Result};
 use crate::graph::{Backward, GradSink, Graph, Values, Var};
-use crate::nn::Activation;
 use crate::tensor::Tensor;
 
 impl Graph<'_> {
@@ -112,6 +111,31 @@ impl Backward for SoftmaxBackward {
             }
         }
         Ok(())
+    }
+}
+
+/// An element-wise non-linearity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    /// `max(x, 0)`.
+    Relu,
+    /// `x` if positive, else `slope·x`.
+    LeakyRelu(f32),
+    /// The logistic function.
+    Sigmoid,
+    /// The hyperbolic tangent.
+    Tanh,
+}
+
+impl Activation {
+    /// Records the activation of `x`.
+    pub fn apply(self, g: &mut Graph<'_>, x: Var) -> Result<Var> {
+        match self {
+            Activation::Relu => g.relu(x),
+            Activation::LeakyRelu(slope) => g.leaky_relu(x, slope),
+            Activation::Sigmoid => g.sigmoid(x),
+            Activation::Tanh => g.tanh(x),
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use super::gemm::{gemm, gemm_par, gemm_par_map, MatMut, MatRef, PARALLEL_MIN_WORK};
 use crate::error::{shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, GradTarget, Graph, Values, Var};
-use crate::nn::Activation;
+use crate::ops::activation::Activation;
 use crate::tensor::Tensor;
 
 fn matrix_dims(op: &'static str, shape: &[usize], other: &[usize]) -> Result<(usize, usize)> {

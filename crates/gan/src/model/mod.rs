@@ -20,11 +20,10 @@ mod mlp;
 
 pub use mlp::Mlp;
 
-use crate::config::TrainConfig;
+use crate::config::{ModelKind, TrainConfig};
 use crate::error::Result;
 use autograd::{Graph, ParamId, ParamStore, RunningStats, Var};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 /// Pixels of one MNIST digit.
 pub const IMAGE_PIXELS: usize = mnist_idx::PIXELS;
@@ -60,30 +59,6 @@ pub trait Network: Send {
     fn running_stats(&mut self) -> Vec<(String, &mut RunningStats)> {
         Vec::new()
     }
-}
-
-/// Which networks a configuration trains.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum ModelKind {
-    /// Multi-layer perceptrons (the reference configuration): G latent → `g_hidden` → 784,
-    /// D 784 → `d_hidden` → 1.
-    #[default]
-    Mlp,
 }
 
 /// The generator and the discriminator of `config`, their parameters registered in `store`

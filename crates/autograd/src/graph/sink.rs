@@ -5,7 +5,7 @@
 //! the first op writes into it: [`GradSink::get`] hands it out zero-filled, to add into;
 //! [`GradSink::target`] hands it out unfilled, with a flag that tells the op to overwrite it.
 
-use crate::graph::{Node, Var};
+use super::{Node, Var};
 use crate::params::{Gradients, ParamId};
 use crate::pool::BufferPool;
 use crate::tensor::{numel, Tensor};

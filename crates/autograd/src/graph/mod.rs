@@ -9,8 +9,9 @@
 use crate::error::{Error, Result};
 use crate::params::{Gradients, ParamId, ParamStore};
 use crate::pool::BufferPool;
-pub(crate) use crate::sink::{GradSink, GradTarget};
+mod sink;
 use crate::tensor::{numel, Tensor};
+pub(crate) use sink::{GradSink, GradTarget};
 
 /// A handle to one value recorded in a [`Graph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,8 +7,9 @@
 //! - D: Conv2d 1→64 (k4, s2, p1) → LeakyReLU(0.2) → Conv2d 64→128 (k4, s2, p1) → BatchNorm2d
 //!   → LeakyReLU(0.2) → flatten → Linear 6272→1: one logit.
 //!
-//! Layers followed by batch norm have no bias (it would be cancelled); weights are N(0, 0.02²)
-//! as in the DCGAN paper, batch-norm γ starts at 1.
+//! As the models issue specifies it: every layer with a bias (even before batch norm, where it
+//! cancels out: PyTorch's layers have one unless told otherwise) and PyTorch's default
+//! initialisation; batch-norm γ starts at 1.
 
 use crate::{adam, flops};
 use autograd::nn::{
@@ -51,14 +52,14 @@ pub struct Generator {
 impl Generator {
     /// Registers the layers under `generator.*` in `store`.
     pub fn new(store: &mut ParamStore, rng: &mut impl Rng) -> Result<Generator> {
-        let init = Init::DCGAN;
+        let init = Init::PyTorchDefault;
         Ok(Generator {
-            fc: Linear::new(store, "generator.fc", LATENT, FEATURES, false, init, rng)?,
+            fc: Linear::new(store, "generator.fc", LATENT, FEATURES, true, init, rng)?,
             bn0: BatchNorm1d::new(store, "generator.bn0", FEATURES)?,
             up1: ConvTranspose2d::new(
                 store,
                 "generator.up1",
-                k4s2p1(WIDE, NARROW, false),
+                k4s2p1(WIDE, NARROW, true),
                 init,
                 rng,
             )?,
@@ -115,7 +116,7 @@ pub struct Discriminator {
 impl Discriminator {
     /// Registers the layers under `discriminator.*` in `store`.
     pub fn new(store: &mut ParamStore, rng: &mut impl Rng) -> Result<Discriminator> {
-        let init = Init::DCGAN;
+        let init = Init::PyTorchDefault;
         Ok(Discriminator {
             down1: Conv2d::new(
                 store,
@@ -127,7 +128,7 @@ impl Discriminator {
             down2: Conv2d::new(
                 store,
                 "discriminator.down2",
-                k4s2p1(NARROW, WIDE, false),
+                k4s2p1(NARROW, WIDE, true),
                 init,
                 rng,
             )?,

@@ -34,21 +34,57 @@ fn bad(reason: impl Into<String>) -> Error {
     }
 }
 
+/// A tensor to encode: f32 values, or i64 counters (PyTorch's `num_batches_tracked`).
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// An f32 tensor.
+    F32(&'a Tensor),
+    /// An i64 tensor of `shape` (`&[]` for a scalar).
+    I64(&'a [usize], &'a [i64]),
+}
+
+impl Entry<'_> {
+    fn dtype_shape_bytes(&self) -> (Dtype, Vec<usize>, Vec<u8>) {
+        match self {
+            Entry::F32(t) => (
+                Dtype::F32,
+                t.shape().to_vec(),
+                t.data().iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+            Entry::I64(shape, values) => (
+                Dtype::I64,
+                shape.to_vec(),
+                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+        }
+    }
+}
+
 /// Encodes `tensors` (f32, little-endian, under their names) and `metadata` as safetensors
 /// bytes. Names must be unique.
 pub fn encode(
     tensors: &[(String, &Tensor)],
     metadata: &HashMap<String, String>,
 ) -> Result<Vec<u8>> {
-    let bytes: Vec<Vec<u8>> = tensors
+    let entries: Vec<(String, Entry<'_>)> = tensors
         .iter()
-        .map(|(_, t)| t.data().iter().flat_map(|v| v.to_le_bytes()).collect())
+        .map(|(name, t)| (name.clone(), Entry::F32(t)))
         .collect();
-    let views = tensors
+    encode_entries(&entries, metadata)
+}
+
+/// Encodes f32 and i64 `entries` and `metadata` as safetensors bytes. Names must be unique.
+pub fn encode_entries(
+    entries: &[(String, Entry<'_>)],
+    metadata: &HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let parts: Vec<(Dtype, Vec<usize>, Vec<u8>)> =
+        entries.iter().map(|(_, e)| e.dtype_shape_bytes()).collect();
+    let views = entries
         .iter()
-        .zip(&bytes)
-        .map(|((name, t), b)| {
-            TensorView::new(Dtype::F32, t.shape().to_vec(), b).map(|v| (name.clone(), v))
+        .zip(&parts)
+        .map(|((name, _), (dtype, shape, b))| {
+            TensorView::new(*dtype, shape.clone(), b).map(|v| (name.clone(), v))
         })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| bad(format!("cannot encode: {e}")))?;
@@ -128,6 +164,31 @@ impl<'a> TensorFile<'a> {
         Ok(())
     }
 
+    /// Whether a tensor `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.tensors.tensor(name).is_ok()
+    }
+
+    /// The i64 tensor `name`, which must hold `len` values.
+    pub fn read_i64(&self, name: &str, len: usize) -> Result<Vec<i64>> {
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| bad(format!("has no tensor '{name}'")))?;
+        if view.dtype() != Dtype::I64 || view.shape().iter().product::<usize>() != len {
+            return Err(bad(format!(
+                "tensor '{name}' is {:?} {:?}, expected I64 of {len} values",
+                view.dtype(),
+                view.shape()
+            )));
+        }
+        Ok(view
+            .data()
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect())
+    }
+
     /// Fills every parameter of `params` from the tensor of the same name.
     pub fn load_params(&self, params: &mut ParamStore) -> Result<()> {
         for id in params.ids().collect::<Vec<_>>() {
@@ -177,6 +238,21 @@ mod tests {
         );
         let e = file.read_into("b", &mut wrong).unwrap_err().to_string();
         assert!(e.contains("has no tensor 'b'"), "{e}");
+    }
+
+    #[test]
+    fn i64_counters_round_trip() {
+        let w = Tensor::full(&[2], 0.5);
+        let count = [7i64];
+        let entries = [
+            ("w".to_string(), Entry::F32(&w)),
+            ("n".to_string(), Entry::I64(&[], &count)),
+        ];
+        let bytes = encode_entries(&entries, &HashMap::new()).unwrap();
+        let file = TensorFile::parse(&bytes).unwrap();
+        assert_eq!(file.read_i64("n", 1).unwrap(), [7]);
+        assert!(file.read_i64("w", 2).is_err());
+        assert!(file.contains("w") && !file.contains("x"));
     }
 
     #[test]

@@ -205,7 +205,7 @@ mod tests {
         let gan = Gan::new(&config).unwrap();
         checkpoint::save(
             &run.latest_checkpoint(),
-            &gan.params,
+            &gan,
             &[],
             &CheckpointMeta::default(),
         )

@@ -11,9 +11,9 @@ use crate::atomic::write_atomic;
 use crate::epoch::EpochMetrics;
 use crate::error::{GanError, Result};
 use crate::rng;
-use crate::train::{Position, Trainer};
+use crate::train::{Gan, Position, Trainer};
 use autograd::optim::Optimizer;
-use autograd::tensor_file::{self, TensorFile};
+use autograd::tensor_file::{self, Entry, TensorFile};
 use autograd::{ParamStore, Tensor};
 use std::collections::HashMap;
 use std::path::Path;
@@ -71,28 +71,61 @@ fn optimizer_names<'a>(
         .collect()
 }
 
-/// Writes parameters, optimizer states and metadata to `path` atomically.
+/// Writes the networks (parameters, batch-norm buffers, the generator's average), optimizer
+/// states and metadata to `path` atomically.
 pub fn save(
     path: &Path,
-    params: &ParamStore,
+    gan: &Gan,
     optimizers: &[(&str, &Optimizer)],
     meta: &CheckpointMeta,
 ) -> Result<()> {
-    let mut named: Vec<(String, &Tensor)> = params
+    let params = &gan.params;
+    let mut floats: Vec<(String, &Tensor)> = params
         .ids()
         .map(|id| (params.name(id).to_string(), params.get(id)))
         .collect();
     for (which, opt) in optimizers {
-        named.extend(optimizer_names(which, opt, params));
+        floats.extend(optimizer_names(which, opt, params));
+    }
+    if let Some(ema) = &gan.ema {
+        for id in gan.generator.params() {
+            floats.push((
+                format!("{EMA_PREFIX}{}", params.name(id)),
+                ema.params.get(id),
+            ));
+        }
+    }
+    let mut stats = gan.generator.running_stats();
+    stats.extend(gan.discriminator.running_stats());
+    let counts: Vec<[i64; 1]> = stats
+        .iter()
+        .map(|(_, s)| [i64::try_from(s.num_batches_tracked).unwrap_or(i64::MAX)])
+        .collect();
+    let mut entries: Vec<(String, Entry<'_>)> = floats
+        .into_iter()
+        .map(|(name, t)| (name, Entry::F32(t)))
+        .collect();
+    for ((module, s), count) in stats.iter().zip(&counts) {
+        entries.push((format!("{module}.running_mean"), Entry::F32(&s.mean)));
+        entries.push((format!("{module}.running_var"), Entry::F32(&s.var)));
+        entries.push((
+            format!("{module}.num_batches_tracked"),
+            Entry::I64(&[], count),
+        ));
     }
     let mut info = meta.entries.clone();
     info.insert("format".into(), FORMAT.into());
-    let encoded = tensor_file::encode(&named, &info).map_err(|e| GanError::Checkpoint {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let encoded =
+        tensor_file::encode_entries(&entries, &info).map_err(|e| GanError::Checkpoint {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     write_atomic(path, &encoded)
 }
+
+/// The prefix of the generator's averaged weights: `ema.generator.layers.0.weight`, ... (strip
+/// it to load them into a PyTorch generator).
+pub const EMA_PREFIX: &str = "ema.";
 
 /// A checkpoint read into memory.
 pub struct Checkpoint {
@@ -137,6 +170,39 @@ impl Checkpoint {
     /// Loads every parameter of `params` by name.
     pub fn load_params(&self, params: &mut ParamStore) -> Result<()> {
         self.tensors()?.load_params(params).map_err(|e| self.bad(e))
+    }
+
+    /// Loads the networks of `gan`: parameters, batch-norm buffers and the generator's average
+    /// (which must be present when the configuration asks for one).
+    pub fn load_gan(&self, gan: &mut Gan) -> Result<()> {
+        let file = self.tensors()?;
+        file.load_params(&mut gan.params).map_err(|e| self.bad(e))?;
+        let nets = [&mut gan.generator, &mut gan.discriminator];
+        for net in nets {
+            for (module, s) in net.running_stats_mut() {
+                let name = |what: &str| format!("{module}.{what}");
+                file.read_into(&name("running_mean"), &mut s.mean)
+                    .map_err(|e| self.bad(e))?;
+                file.read_into(&name("running_var"), &mut s.var)
+                    .map_err(|e| self.bad(e))?;
+                let count = file
+                    .read_i64(&name("num_batches_tracked"), 1)
+                    .map_err(|e| self.bad(e))?;
+                s.num_batches_tracked = u64::try_from(count[0]).map_err(|_| {
+                    self.bad(autograd::Error::TensorFile {
+                        reason: format!("{module}.num_batches_tracked is negative"),
+                    })
+                })?;
+            }
+        }
+        if let Some(ema) = &mut gan.ema {
+            for id in gan.generator.params() {
+                let name = format!("{EMA_PREFIX}{}", gan.params.name(id));
+                file.read_into(&name, ema.params.get_mut(id))
+                    .map_err(|e| self.bad(e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Loads an optimizer's state (saved under `which`) and its step count.
@@ -214,7 +280,7 @@ impl Checkpoint {
         let seed = trainer.config().seed;
         let position = self.position(seed)?;
         let (gan, opt_g, opt_d) = trainer.state_mut();
-        self.load_params(&mut gan.params)?;
+        self.load_gan(gan)?;
         self.load_optimizer("generator", opt_g, &gan.params)?;
         self.load_optimizer("discriminator", opt_d, &gan.params)?;
         trainer.restore(position).map_err(|e| GanError::Checkpoint {

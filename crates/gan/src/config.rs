@@ -110,6 +110,9 @@ pub enum ModelKind {
     /// D 784 → `d_hidden` → 1.
     #[default]
     Mlp,
+    /// The small DCGAN for 28×28 (see `gan::model` for its layers); `g_hidden`/`d_hidden` do
+    /// not apply.
+    Dcgan,
 }
 
 /// Every hyperparameter of a training run, as written to `config.toml`.
@@ -120,6 +123,11 @@ pub struct TrainConfig {
     pub model: ModelKind,
     /// The adversarial loss.
     pub loss: GanLoss,
+    /// Class-conditional networks: both read the digit's label.
+    pub conditional: bool,
+    /// Decay of an exponential moving average of the generator's weights, used for every
+    /// image made after training (0: no average).
+    pub ema: f64,
     /// Passes over the training digits.
     pub epochs: usize,
     /// Real digits per batch (the discriminator also sees as many generated ones).
@@ -173,6 +181,8 @@ impl Default for TrainConfig {
         TrainConfig {
             model: ModelKind::Mlp,
             loss: GanLoss::Bce,
+            conditional: false,
+            ema: 0.0,
             epochs: 20,
             batch: 64,
             digits: "all".into(),
@@ -291,6 +301,22 @@ impl TrainConfig {
         ] {
             if !(0.0..1.0).contains(&value) {
                 return fail(format!("{name} must be in [0, 1), got {value}"));
+            }
+        }
+        if !(self.ema == 0.0 || (self.ema > 0.0 && self.ema < 1.0)) {
+            return fail(format!(
+                "ema must be 0 (off) or in (0, 1), e.g. 0.999, got {}",
+                self.ema
+            ));
+        }
+        if self.model == ModelKind::Dcgan {
+            let default = TrainConfig::default();
+            if self.g_hidden != default.g_hidden || self.d_hidden != default.d_hidden {
+                return fail(
+                    "hidden sizes (--hidden, g_hidden, d_hidden) apply to model = \"mlp\" only; \
+                     the DCGAN's layers are fixed: drop them, or use --model mlp"
+                        .into(),
+                );
             }
         }
         if !(self.momentum >= 0.0 && self.momentum < 1.0) {

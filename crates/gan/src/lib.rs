@@ -50,6 +50,7 @@ pub mod charts;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod ema;
 pub mod epoch;
 pub mod error;
 pub mod loss;

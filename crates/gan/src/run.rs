@@ -149,7 +149,7 @@ impl RunDir {
     /// The networks as the latest checkpoint left them.
     pub fn load_gan(&self) -> Result<Gan> {
         let mut gan = Gan::new(&self.config()?)?;
-        Checkpoint::read(&self.latest_checkpoint())?.load_params(&mut gan.params)?;
+        Checkpoint::read(&self.latest_checkpoint())?.load_gan(&mut gan)?;
         Ok(gan)
     }
 }

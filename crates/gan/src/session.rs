@@ -286,12 +286,12 @@ impl TrainingRun {
         meta.set_position(t.position(), opt_g, opt_d)?;
         let opts = [("generator", opt_g), ("discriminator", opt_d)];
         let latest = self.run.latest_checkpoint();
-        checkpoint::save(&latest, &t.gan().params, &opts, &meta)?;
+        checkpoint::save(&latest, t.gan(), &opts, &meta)?;
         let every = t.config().checkpoint_every;
         let p = t.position();
         if p.batch_in_epoch == 0 && every > 0 && p.epoch % every == 0 {
             let path = self.run.epoch_checkpoint(p.epoch);
-            checkpoint::save(&path, &t.gan().params, &opts, &meta)?;
+            checkpoint::save(&path, t.gan(), &opts, &meta)?;
         }
         Ok(latest)
     }

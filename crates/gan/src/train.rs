@@ -16,6 +16,7 @@
 
 use crate::config::TrainConfig;
 use crate::data::{pixels_to_u8, TrainingData};
+use crate::ema::Ema;
 use crate::epoch::{EpochAccumulator, EpochMetrics, Progress, StepStats};
 use crate::error::{GanError, Result};
 use crate::loss::{DiscriminatorLogits, GanLoss};
@@ -37,6 +38,8 @@ pub struct Gan {
     pub generator: Box<dyn Network>,
     /// The discriminator.
     pub discriminator: Box<dyn Network>,
+    /// The moving average of the generator's weights, when the configuration asks for one.
+    pub ema: Option<Ema>,
 }
 
 impl Gan {
@@ -46,39 +49,89 @@ impl Gan {
         let mut params = ParamStore::new();
         let mut r = rng::stream(config.seed, rng::STREAM_INIT);
         let (generator, discriminator) = model::build(config, &mut params, &mut r)?;
+        let ema = (config.ema > 0.0).then(|| Ema::new(config.ema as f32, &params));
         Ok(Gan {
             config: config.clone(),
             params,
             generator,
             discriminator,
+            ema,
         })
     }
 
-    /// `G(z)` for noise `z` of shape `[n, latent]`, in evaluation mode: `n × 784` pixels in the
-    /// output's range.
-    pub fn generate(&mut self, z: &Tensor, pool: &mut BufferPool) -> Result<Vec<f32>> {
-        let mut g = Graph::new(&self.params, pool);
-        g.freeze(self.params.ids());
+    /// `G(z)` for noise `z` of shape `[n, latent]` (and a digit per row for a conditional
+    /// generator), in evaluation mode (batch norm with its running statistics) and with the
+    /// averaged weights when there are some: `n × 784` pixels in the output's range.
+    pub fn generate_labeled(
+        &mut self,
+        z: &Tensor,
+        labels: Option<&[u8]>,
+        pool: &mut BufferPool,
+    ) -> Result<Vec<f32>> {
+        let params = self.ema.as_ref().map_or(&self.params, |e| &e.params);
+        let mut g = Graph::new(params, pool);
+        g.freeze(params.ids());
         g.set_training(false);
         let zv = g.constant_from(z.shape(), z.data())?;
-        let x = self.generator.forward(&mut g, zv, None)?;
+        let x = self.generator.forward(&mut g, zv, labels)?;
         Ok(g.value(x).data().to_vec())
     }
 
-    /// `n` digits from the sample stream of `seed`, as u8 grey levels (`n × 784`, 0 background,
+    /// [`Gan::generate_labeled`] for an unconditional generator; a conditional one gets the
+    /// digits 0, 1, …, 9, 0, … in turn (those it was trained on, with `--digits`).
+    pub fn generate(&mut self, z: &Tensor, pool: &mut BufferPool) -> Result<Vec<f32>> {
+        if !self.generator.conditional() {
+            return self.generate_labeled(z, None, pool);
+        }
+        let labels = self.cycled_labels(z.shape()[0])?;
+        self.generate_labeled(z, Some(&labels), pool)
+    }
+
+    /// `n` labels cycling through the digits the configuration trains on.
+    pub fn cycled_labels(&self, n: usize) -> Result<Vec<u8>> {
+        let digits = self.config.digit_list()?;
+        Ok((0..n).map(|i| digits[i % digits.len()]).collect())
+    }
+
+    /// `n` digits from the sample stream of `seed` (a conditional generator cycles through the
+    /// digits it was trained on), as u8 grey levels (`n × 784`, 0 background,
     /// 255 ink), generated 1,000 at a time. The same seed gives the same digits.
     pub fn sample_u8(&mut self, n: usize, seed: u64) -> Result<Vec<u8>> {
+        let labels = match self.generator.conditional() {
+            true => Some(self.cycled_labels(n)?),
+            false => None,
+        };
+        self.sample_u8_labeled(n, seed, labels.as_deref())
+    }
+
+    /// [`Gan::sample_u8`] with the digit of each sample given (`labels.len() == n`) for a
+    /// conditional generator.
+    pub fn sample_u8_labeled(
+        &mut self,
+        n: usize,
+        seed: u64,
+        labels: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
         const CHUNK: usize = 1_000;
+        if let Some(l) = labels {
+            if l.len() != n {
+                return Err(GanError::InvalidInput(format!(
+                    "{} labels for {n} samples: give one digit per sample",
+                    l.len()
+                )));
+            }
+        }
         let mut rng = rng::stream(seed, rng::STREAM_SAMPLE);
         let mut pool = BufferPool::new();
         let mut out = Vec::with_capacity(n * IMAGE_PIXELS);
-        let mut left = n;
-        while left > 0 {
-            let take = left.min(CHUNK);
+        let mut done = 0;
+        while done < n {
+            let take = (n - done).min(CHUNK);
             let z = self.noise(take, &mut rng);
-            let pixels = self.generate(&z, &mut pool)?;
+            let chunk_labels = labels.map(|l| &l[done..done + take]);
+            let pixels = self.generate_labeled(&z, chunk_labels, &mut pool)?;
             out.extend(pixels_to_u8(&pixels, self.config.output));
-            left -= take;
+            done += take;
         }
         Ok(out)
     }
@@ -309,6 +362,9 @@ impl Trainer {
         }
         self.opt_g.step(&mut self.gan.params, &self.grads)?;
         self.gan.generator.after_update(&mut self.gan.params)?;
+        if let Some(ema) = &mut self.gan.ema {
+            ema.update(&self.gan.params, self.opt_g.params());
+        }
         self.position.step += 1;
         Ok(stats)
     }

@@ -1,10 +1,12 @@
-//! The MLP generator and discriminator.
+//! The MLP generator and discriminator (optionally class-conditional: the one-hot label is
+//! concatenated to the noise, and to the pixels).
 //!
 //! Both are `nn.Sequential`-shaped: linear layers at even indices, activations at odd ones, so
 //! parameter names match a PyTorch module holding `self.layers = nn.Sequential(...)`:
 //! `generator.layers.0.weight` `[256, 100]`, `generator.layers.2.weight`, ... (`[out, in]` as
 //! `nn.Linear` keeps them).
 
+use super::labels::{self, CLASSES};
 use super::{Network, IMAGE_PIXELS};
 use crate::config::{HiddenActivation, OutputKind, TrainConfig};
 use crate::error::Result;
@@ -20,6 +22,7 @@ pub struct Mlp {
     layers: Vec<Linear>,
     hidden: Activation,
     output: Option<Activation>,
+    conditional: bool,
 }
 
 impl Mlp {
@@ -57,6 +60,7 @@ impl Mlp {
             layers,
             hidden,
             output,
+            conditional: false,
         })
     }
 
@@ -67,16 +71,18 @@ impl Mlp {
             OutputKind::Sigmoid => Activation::Sigmoid,
         };
         let hidden = hidden_activation(c);
-        Mlp::new(
+        let mut mlp = Mlp::new(
             store,
             "generator",
-            c.latent,
+            c.latent + label_inputs(c),
             &c.g_hidden,
             IMAGE_PIXELS,
             hidden,
             Some(output),
             rng,
-        )
+        )?;
+        mlp.conditional = c.conditional;
+        Ok(mlp)
     }
 
     /// The discriminator of a configuration: 784 → d_hidden → one logit.
@@ -86,16 +92,18 @@ impl Mlp {
         rng: &mut impl Rng,
     ) -> Result<Mlp> {
         let hidden = hidden_activation(c);
-        Mlp::new(
+        let mut mlp = Mlp::new(
             store,
             "discriminator",
-            IMAGE_PIXELS,
+            IMAGE_PIXELS + label_inputs(c),
             &c.d_hidden,
             1,
             hidden,
             None,
             rng,
-        )
+        )?;
+        mlp.conditional = c.conditional;
+        Ok(mlp)
     }
 
     /// The name prefix of this network's parameters.
@@ -114,6 +122,15 @@ impl Mlp {
     }
 }
 
+/// Extra inputs for the one-hot label of a conditional model.
+fn label_inputs(c: &TrainConfig) -> usize {
+    if c.conditional {
+        CLASSES
+    } else {
+        0
+    }
+}
+
 fn hidden_activation(c: &TrainConfig) -> Activation {
     match c.activation {
         HiddenActivation::LeakyRelu => Activation::LeakyRelu(c.leaky_slope as f32),
@@ -122,8 +139,14 @@ fn hidden_activation(c: &TrainConfig) -> Activation {
 }
 
 impl Network for Mlp {
-    fn forward(&mut self, g: &mut Graph<'_>, x: Var, _labels: Option<&[u8]>) -> Result<Var> {
+    fn forward(&mut self, g: &mut Graph<'_>, x: Var, labels: Option<&[u8]>) -> Result<Var> {
         let mut h = x;
+        if self.conditional {
+            let n = g.shape(x)?[0];
+            let y = labels::required(labels, n, &self.prefix)?;
+            let y = labels::one_hot(g, y)?;
+            h = g.concat(&[h, y], 1)?;
+        }
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             // Each activation is fused into its linear layer (one op, no extra pass).
@@ -142,6 +165,10 @@ impl Network for Mlp {
 
     fn params(&self) -> Vec<ParamId> {
         self.layers.iter().flat_map(|l| l.params()).collect()
+    }
+
+    fn conditional(&self) -> bool {
+        self.conditional
     }
 }
 

@@ -12,12 +12,17 @@
 //!   layer instead of two, same results);
 //! - a hook after each of its optimizer's updates ([`Network::after_update`]), for weight
 //!   clipping or spectral normalisation;
-//! - its non-trainable state ([`Network::running_stats`]), which checkpoints save.
+//! - its non-trainable state ([`Network::running_stats`]), which checkpoints save as PyTorch's
+//!   buffers (`running_mean`, `running_var`, `num_batches_tracked`).
 //!
 //! Parameter names follow PyTorch's, so checkpoints load into the equivalent `nn.Module`.
 
+mod dcgan;
+mod labels;
 mod mlp;
 
+pub use dcgan::{DcganDiscriminator, DcganGenerator};
+pub use labels::CLASSES;
 pub use mlp::Mlp;
 
 use crate::config::{ModelKind, TrainConfig};
@@ -56,7 +61,12 @@ pub trait Network: Send {
     }
 
     /// Non-trainable state (batch-norm running statistics) under its PyTorch module name.
-    fn running_stats(&mut self) -> Vec<(String, &mut RunningStats)> {
+    fn running_stats(&self) -> Vec<(&str, &RunningStats)> {
+        Vec::new()
+    }
+
+    /// [`Network::running_stats`], mutably (to load a checkpoint).
+    fn running_stats_mut(&mut self) -> Vec<(&str, &mut RunningStats)> {
         Vec::new()
     }
 }
@@ -72,6 +82,11 @@ pub fn build(
         ModelKind::Mlp => {
             let generator = Mlp::generator(store, config, rng)?;
             let discriminator = Mlp::discriminator(store, config, rng)?;
+            Ok((Box::new(generator), Box::new(discriminator)))
+        }
+        ModelKind::Dcgan => {
+            let generator = DcganGenerator::new(store, config, rng)?;
+            let discriminator = DcganDiscriminator::new(store, config, rng)?;
             Ok((Box::new(generator), Box::new(discriminator)))
         }
     }

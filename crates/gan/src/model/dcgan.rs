@@ -1,0 +1,236 @@
+//! The small DCGAN for 28×28 digits that tutorials reach for, as `nn.Sequential`s so that the
+//! parameter and buffer names are PyTorch's (`generator.layers.0.weight`,
+//! `generator.layers.1.running_mean`, ...):
+//!
+//! ```text
+//! G: z (latent [+10])          D: x [1 + 10, 28, 28]
+//!  0 Linear → 6272               0 Conv2d →64 k4 s2 p1
+//!  1 BatchNorm1d(6272)           1 LeakyReLU(0.2)
+//!  2 ReLU                        2 Conv2d 64→128 k4 s2 p1
+//!  3 Unflatten → [128, 7, 7]     3 BatchNorm2d(128)
+//!  4 ConvTranspose2d 128→64      4 LeakyReLU(0.2)
+//!  5 BatchNorm2d(64)             5 Flatten
+//!  6 ReLU                        6 Linear 6272→1
+//!  7 ConvTranspose2d 64→1
+//!  8 Tanh (or Sigmoid)
+//! ```
+//!
+//! Every layer has a bias and PyTorch's default initialisation. A conditional generator reads
+//! `[z, one_hot(y)]`; a conditional discriminator reads the image with ten one-hot planes
+//! stacked on it (`[x, planes(y)]`, 11 channels). Both hold batch statistics, so the training
+//! step shows the discriminator real and generated digits in separate passes.
+
+use super::labels::{self, CLASSES};
+use super::Network;
+use crate::config::{OutputKind, TrainConfig};
+use crate::error::Result;
+use autograd::nn::{
+    BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module,
+};
+use autograd::{Graph, ParamId, ParamStore, RunningStats, Var};
+use mnist_idx::{PIXELS, SIDE};
+use rand::Rng;
+
+/// Channels of the generator's first feature map and of the discriminator's last.
+const WIDE: usize = 128;
+/// Channels of the middle feature maps.
+const NARROW: usize = 64;
+/// Side of the smallest feature map.
+const SMALL: usize = SIDE / 4;
+/// Features between the linear layers and the 7×7 maps.
+const FEATURES: usize = WIDE * SMALL * SMALL;
+
+/// The batch-norm layers' module names (their buffers are saved under them).
+const G_BN0: &str = "generator.layers.1";
+const G_BN1: &str = "generator.layers.5";
+const D_BN2: &str = "discriminator.layers.3";
+
+fn k4s2p1(cin: usize, cout: usize) -> ConvSpec {
+    ConvSpec::new(cin, cout, 4).stride(2).padding(1)
+}
+
+/// The DCGAN generator: `z [n, latent]` → pixels `[n, 784]`.
+#[derive(Debug, Clone)]
+pub struct DcganGenerator {
+    fc: Linear,
+    bn0: BatchNorm1d,
+    up1: ConvTranspose2d,
+    bn1: BatchNorm2d,
+    up2: ConvTranspose2d,
+    output: OutputKind,
+    conditional: bool,
+}
+
+impl DcganGenerator {
+    /// The generator of `c`, registered under `generator.layers.*`.
+    pub fn new(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
+        let init = Init::PyTorchDefault;
+        let inputs = c.latent + if c.conditional { CLASSES } else { 0 };
+        Ok(DcganGenerator {
+            fc: Linear::new(
+                store,
+                "generator.layers.0",
+                inputs,
+                FEATURES,
+                true,
+                init,
+                rng,
+            )?,
+            bn0: BatchNorm1d::new(store, G_BN0, FEATURES)?,
+            up1: ConvTranspose2d::new(
+                store,
+                "generator.layers.4",
+                k4s2p1(WIDE, NARROW),
+                init,
+                rng,
+            )?,
+            bn1: BatchNorm2d::new(store, G_BN1, NARROW)?,
+            up2: ConvTranspose2d::new(store, "generator.layers.7", k4s2p1(NARROW, 1), init, rng)?,
+            output: c.output,
+            conditional: c.conditional,
+        })
+    }
+}
+
+impl Network for DcganGenerator {
+    fn forward(&mut self, g: &mut Graph<'_>, z: Var, labels: Option<&[u8]>) -> Result<Var> {
+        let n = g.shape(z)?[0];
+        let mut h = z;
+        if self.conditional {
+            let y = labels::required(labels, n, "the conditional DCGAN generator")?;
+            let y = labels::one_hot(g, y)?;
+            h = g.concat(&[h, y], 1)?;
+        }
+        h = self.fc.forward(g, h)?;
+        h = self.bn0.forward(g, h)?;
+        h = g.relu(h)?;
+        h = g.reshape(h, &[n, WIDE, SMALL, SMALL])?;
+        h = self.up1.forward(g, h)?;
+        h = self.bn1.forward(g, h)?;
+        h = g.relu(h)?;
+        h = self.up2.forward(g, h)?;
+        h = match self.output {
+            OutputKind::Tanh => g.tanh(h)?,
+            OutputKind::Sigmoid => g.sigmoid(h)?,
+        };
+        Ok(g.reshape(h, &[n, PIXELS])?)
+    }
+
+    fn params(&self) -> Vec<ParamId> {
+        let mut ids = self.fc.params();
+        ids.extend(self.bn0.params());
+        ids.extend(self.up1.params());
+        ids.extend(self.bn1.params());
+        ids.extend(self.up2.params());
+        ids
+    }
+
+    fn conditional(&self) -> bool {
+        self.conditional
+    }
+
+    fn has_batch_statistics(&self) -> bool {
+        true
+    }
+
+    fn running_stats(&self) -> Vec<(&str, &RunningStats)> {
+        vec![(G_BN0, self.bn0.running()), (G_BN1, self.bn1.running())]
+    }
+
+    fn running_stats_mut(&mut self) -> Vec<(&str, &mut RunningStats)> {
+        vec![
+            (G_BN0, self.bn0.running_mut()),
+            (G_BN1, self.bn1.running_mut()),
+        ]
+    }
+}
+
+/// The DCGAN discriminator: pixels `[n, 784]` → one logit `[n, 1]`.
+#[derive(Debug, Clone)]
+pub struct DcganDiscriminator {
+    down1: Conv2d,
+    down2: Conv2d,
+    bn2: BatchNorm2d,
+    fc: Linear,
+    slope: f32,
+    conditional: bool,
+}
+
+impl DcganDiscriminator {
+    /// The discriminator of `c`, registered under `discriminator.layers.*`.
+    pub fn new(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
+        let init = Init::PyTorchDefault;
+        let channels = 1 + if c.conditional { CLASSES } else { 0 };
+        Ok(DcganDiscriminator {
+            down1: Conv2d::new(
+                store,
+                "discriminator.layers.0",
+                k4s2p1(channels, NARROW),
+                init,
+                rng,
+            )?,
+            down2: Conv2d::new(
+                store,
+                "discriminator.layers.2",
+                k4s2p1(NARROW, WIDE),
+                init,
+                rng,
+            )?,
+            bn2: BatchNorm2d::new(store, D_BN2, WIDE)?,
+            fc: Linear::new(
+                store,
+                "discriminator.layers.6",
+                FEATURES,
+                1,
+                true,
+                init,
+                rng,
+            )?,
+            slope: c.leaky_slope as f32,
+            conditional: c.conditional,
+        })
+    }
+}
+
+impl Network for DcganDiscriminator {
+    fn forward(&mut self, g: &mut Graph<'_>, x: Var, labels: Option<&[u8]>) -> Result<Var> {
+        let n = g.shape(x)?[0];
+        let mut h = g.reshape(x, &[n, 1, SIDE, SIDE])?;
+        if self.conditional {
+            let y = labels::required(labels, n, "the conditional DCGAN discriminator")?;
+            let planes = labels::one_hot_planes(g, y)?;
+            h = g.concat(&[h, planes], 1)?;
+        }
+        h = self.down1.forward(g, h)?;
+        h = g.leaky_relu(h, self.slope)?;
+        h = self.down2.forward(g, h)?;
+        h = self.bn2.forward(g, h)?;
+        h = g.leaky_relu(h, self.slope)?;
+        h = g.flatten(h)?;
+        Ok(self.fc.forward(g, h)?)
+    }
+
+    fn params(&self) -> Vec<ParamId> {
+        let mut ids = self.down1.params();
+        ids.extend(self.down2.params());
+        ids.extend(self.bn2.params());
+        ids.extend(self.fc.params());
+        ids
+    }
+
+    fn conditional(&self) -> bool {
+        self.conditional
+    }
+
+    fn has_batch_statistics(&self) -> bool {
+        true
+    }
+
+    fn running_stats(&self) -> Vec<(&str, &RunningStats)> {
+        vec![(D_BN2, self.bn2.running())]
+    }
+
+    fn running_stats_mut(&mut self) -> Vec<(&str, &mut RunningStats)> {
+        vec![(D_BN2, self.bn2.running_mut())]
+    }
+}

@@ -34,6 +34,10 @@ pub struct SampleArgs {
     /// Output file: FILE.png (a grid) or FILE.idx / FILE.idx.gz (u8, N×28×28, for other tools).
     #[arg(long)]
     out: PathBuf,
+    /// Only this digit (a run trained with --conditional). Without it, a conditional run's
+    /// digits cycle through those it was trained on (10,000 samples: 1,000 of each of ten).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
+    digit: Option<u8>,
 }
 
 /// The most digits accepted, from `--n` or a `--noise` file (a 100,000-digit IDX file is 78 MB,
@@ -125,14 +129,41 @@ fn read_noise(path: &Path, latent: usize) -> Result<Tensor> {
     Ok(Tensor::from_vec(&[n, latent], array.data)?)
 }
 
-/// `G(z)` for every row of `noise`, `CHUNK` rows per pass: `n × 784` floats.
-fn generate_all(gan: &mut Gan, noise: &Tensor) -> Result<Vec<f32>> {
+/// The digit of every sample: `--digit`, or the trained digits in turn for a conditional run;
+/// `None` for an unconditional one (where `--digit` is an error).
+fn labels_for(digit: Option<u8>, gan: &Gan, n: usize, run: &Path) -> Result<Option<Vec<u8>>> {
+    let conditional = gan.generator.conditional();
+    match (digit, conditional) {
+        (None, false) => Ok(None),
+        (None, true) => Ok(Some(gan.cycled_labels(n)?)),
+        (Some(_), false) => bail!(
+            "--digit: {} was not trained with --conditional, so it cannot be asked for a digit; \
+             train one with `gan train --conditional` (or drop --digit)",
+            run.display()
+        ),
+        (Some(d), true) => {
+            let trained = gan.config.digit_list()?;
+            if !trained.contains(&d) {
+                bail!(
+                    "--digit {d}: {} was trained on the digits {trained:?} only",
+                    run.display()
+                );
+            }
+            Ok(Some(vec![d; n]))
+        }
+    }
+}
+
+/// `G(z)` for every row of `noise` (with its digit, for a conditional generator), `CHUNK` rows
+/// per pass: `n × 784` floats.
+fn generate_all(gan: &mut Gan, noise: &Tensor, labels: Option<&[u8]>) -> Result<Vec<f32>> {
     let (n, latent) = (noise.dim(0), noise.dim(1));
     let mut pool = BufferPool::new();
     let mut out = Vec::with_capacity(n * IMAGE_PIXELS);
-    for rows in noise.data().chunks(CHUNK * latent) {
+    for (i, rows) in noise.data().chunks(CHUNK * latent).enumerate() {
         let z = Tensor::from_vec(&[rows.len() / latent, latent], rows.to_vec())?;
-        out.extend(gan.generate(&z, &mut pool)?);
+        let chunk = labels.map(|l| &l[i * CHUNK..i * CHUNK + z.dim(0)]);
+        out.extend(gan.generate_labeled(&z, chunk, &mut pool)?);
     }
     Ok(out)
 }
@@ -151,7 +182,8 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let mut gan = run.load_gan()?;
     let (noise, source) = noise_for(&a, &gan)?;
     let n = noise.dim(0);
-    let pixels = generate_all(&mut gan, &noise)?;
+    let labels = labels_for(a.digit, &gan, n, &a.run)?;
+    let pixels = generate_all(&mut gan, &noise, labels.as_deref())?;
     match format {
         Format::Png => {
             let cols = (n as f64).sqrt().ceil() as usize;
@@ -172,8 +204,13 @@ pub fn run(a: SampleArgs) -> Result<()> {
             written.with_context(|| format!("cannot write {}", a.out.display()))?;
         }
     }
+    let which = match (a.digit, &labels) {
+        (Some(d), _) => format!(" of digit {d}"),
+        (None, Some(_)) => " (the trained digits in turn)".to_string(),
+        (None, None) => String::new(),
+    };
     println!(
-        "wrote {n} {} from {} ({source}) to {}",
+        "wrote {n} {}{which} from {} ({source}) to {}",
         if a.raw {
             "raw generator outputs"
         } else {
@@ -207,9 +244,42 @@ mod tests {
         // More than one chunk, so chunking on both sides is exercised.
         let n = CHUNK + 3;
         let noise = gan.noise(n, &mut rng::stream(11, rng::STREAM_SAMPLE));
-        let pixels = generate_all(&mut gan, &noise).unwrap();
+        let pixels = generate_all(&mut gan, &noise, None).unwrap();
         let ours = gan::data::pixels_to_u8(&pixels, gan.config.output);
         assert_eq!(ours, gan.sample_u8(n, 11).unwrap());
+    }
+
+    #[test]
+    fn digits_are_asked_of_conditional_runs_only_and_cycle_otherwise() {
+        let run = Path::new("runs/x");
+        let plain = tiny_gan();
+        assert_eq!(labels_for(None, &plain, 3, run).unwrap(), None);
+        let err = labels_for(Some(7), &plain, 3, run).unwrap_err().to_string();
+        assert!(err.contains("was not trained with --conditional"), "{err}");
+
+        let config = TrainConfig {
+            conditional: true,
+            digits: "2,7".into(),
+            ..plain.config.clone()
+        };
+        let mut cond = Gan::new(&config).unwrap();
+        assert_eq!(
+            labels_for(Some(7), &cond, 2, run).unwrap(),
+            Some(vec![7, 7])
+        );
+        assert_eq!(
+            labels_for(None, &cond, 3, run).unwrap(),
+            Some(vec![2, 7, 2])
+        );
+        let err = labels_for(Some(3), &cond, 2, run).unwrap_err().to_string();
+        assert!(err.contains("trained on the digits [2, 7] only"), "{err}");
+        // Chunked generation with labels gives what sample_u8 gives.
+        let n = CHUNK + 3;
+        let noise = cond.noise(n, &mut rng::stream(11, rng::STREAM_SAMPLE));
+        let labels = cond.cycled_labels(n).unwrap();
+        let pixels = generate_all(&mut cond, &noise, Some(&labels)).unwrap();
+        let ours = gan::data::pixels_to_u8(&pixels, cond.config.output);
+        assert_eq!(ours, cond.sample_u8(n, 11).unwrap());
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub mod data;
 pub mod ema;
 pub mod epoch;
 pub mod error;
+pub mod fixed_grid;
 pub mod loss;
 pub mod model;
 pub mod rng;

@@ -10,14 +10,12 @@ use crate::atomic::write_atomic;
 use crate::charts::{self, TrainingCurves};
 use crate::checkpoint::{self, Checkpoint, CheckpointMeta};
 use crate::config::TrainConfig;
-use crate::data::pixel_range;
 use crate::data::TrainingData;
 use crate::epoch::{EpochMetrics, Progress};
 use crate::error::{GanError, Result};
-use crate::rng;
+use crate::fixed_grid::FixedGrid;
 use crate::run::RunDir;
 use crate::train::{Gan, Trainer};
-use autograd::Tensor;
 use render::{GridLayout, LineChart, Series};
 use std::path::{Path, PathBuf};
 
@@ -45,7 +43,7 @@ pub struct EpochReport {
 pub struct TrainingRun {
     run: RunDir,
     trainer: Trainer,
-    fixed_noise: Tensor,
+    fixed_grid: FixedGrid,
     probe: Option<QualityProbe>,
 }
 
@@ -64,7 +62,7 @@ impl TrainingRun {
         let data = load_data(config)?;
         let run = RunDir::create(runs, name, force)?;
         write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
-        let session = TrainingRun::new(run, Trainer::new(config, data)?);
+        let session = TrainingRun::new(run, Trainer::new(config, data)?)?;
         session.write_real_grid()?;
         Ok(session)
     }
@@ -129,21 +127,17 @@ impl TrainingRun {
         if *config != saved {
             write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
         }
-        Ok(TrainingRun::new(run, trainer))
+        Ok(TrainingRun::new(run, trainer)?)
     }
 
-    fn new(run: RunDir, trainer: Trainer) -> TrainingRun {
-        let cells = trainer.config().grid * trainer.config().grid;
-        let seed = trainer.config().seed;
-        let fixed_noise = trainer
-            .gan()
-            .noise(cells, &mut rng::stream(seed, rng::STREAM_FIXED_NOISE));
-        TrainingRun {
+    fn new(run: RunDir, trainer: Trainer) -> Result<TrainingRun> {
+        let fixed_grid = FixedGrid::new(trainer.gan())?;
+        Ok(TrainingRun {
             run,
             trainer,
-            fixed_noise,
+            fixed_grid,
             probe: None,
-        }
+        })
     }
 
     /// Measures quality with `probe` every `eval_every` epochs (and after the last one).
@@ -214,9 +208,7 @@ impl TrainingRun {
             self.trainer.record_quality(fid, ratio);
         }
         self.write_metrics()?;
-        let pixels = self.trainer.generate(&self.fixed_noise)?;
-        let layout = GridLayout::new(config.grid, config.grid);
-        let grid = render::digit_grid_f32(&pixels, 28, 28, pixel_range(config.output), &layout)?;
+        let grid = self.trainer.draw(&self.fixed_grid)?;
         let grid_path = self.run.sample_grid_path(epoch);
         render::save_png(&grid, &grid_path)?;
         self.write_plots()?;

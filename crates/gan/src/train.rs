@@ -327,6 +327,11 @@ impl Trainer {
         self.gan.generate(z, &mut self.pool)
     }
 
+    /// The fixed-noise grid `grid` of the networks as they are now.
+    pub fn draw(&mut self, grid: &crate::fixed_grid::FixedGrid) -> Result<render::GrayImage> {
+        grid.draw(&mut self.gan, &mut self.pool)
+    }
+
     /// One training step: a discriminator update per batch of `real` (as many as the loss's
     /// [`GanLoss::d_steps`], fewer at the end of an epoch), then one generator update.
     pub fn train_step(&mut self, real: &[RealBatch<'_>]) -> Result<StepStats> {

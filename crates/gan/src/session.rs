@@ -127,7 +127,7 @@ impl TrainingRun {
         if *config != saved {
             write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
         }
-        Ok(TrainingRun::new(run, trainer)?)
+        TrainingRun::new(run, trainer)
     }
 
     fn new(run: RunDir, trainer: Trainer) -> Result<TrainingRun> {

@@ -12,7 +12,9 @@
 //! 2. One generator update: with `D` frozen (its weight-gradient products are skipped), the
 //!    recorded `G(z)` goes through the updated `D`, and the generator's loss updates `G`.
 //!
-//! Each network's [`Network::after_update`] hook runs after its optimizer's update.
+//! After each discriminator update, a loss that asks for it clips the discriminator's weights
+//! ([`GanLoss::weight_clip`]); each network's [`Network::after_update`] hook runs after its
+//! optimizer's update.
 
 use crate::config::TrainConfig;
 use crate::data::{pixels_to_u8, TrainingData};
@@ -461,6 +463,13 @@ impl Trainer {
         drop(g);
         // Parameters the suspended G(z) does not read.
         self.opt_d.step(&mut self.gan.params, &self.grads)?;
+        if let Some(bound) = self.loss.weight_clip() {
+            for &id in self.opt_d.params() {
+                for w in self.gan.params.get_mut(id).data_mut() {
+                    *w = w.clamp(-bound, bound);
+                }
+            }
+        }
         self.gan.discriminator.after_update(&mut self.gan.params)
     }
 

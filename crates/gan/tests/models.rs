@@ -158,3 +158,44 @@ fn a_conditional_generator_needs_labels_and_dcgan_refuses_hidden_sizes() {
     let err = bad.validate().unwrap_err().to_string();
     assert!(err.contains("apply to model = \"mlp\" only"), "{err}");
 }
+
+#[test]
+fn every_loss_trains_and_wasserstein_clips_its_critic() {
+    use gan::loss::GanLoss;
+    for loss in [
+        GanLoss::Bce,
+        GanLoss::Hinge,
+        GanLoss::Lsgan,
+        GanLoss::Wasserstein,
+    ] {
+        let c = TrainConfig {
+            loss,
+            ..config(ModelKind::Mlp, false, 0.0)
+        };
+        let mut trainer = Trainer::new(&c, data()).unwrap();
+        let mut steps = 0;
+        let metrics = trainer
+            .train_epoch(|_| {
+                steps += 1;
+                true
+            })
+            .unwrap()
+            .unwrap();
+        assert!(
+            metrics.d_loss.is_finite() && metrics.g_loss.is_finite(),
+            "{loss}"
+        );
+        // 32 digits in batches of 8: 4 critic updates, one generator update per d_steps.
+        assert_eq!(steps, 4usize.div_ceil(loss.d_steps()), "{loss}");
+        if let Some(bound) = loss.weight_clip() {
+            let (_, opt_d) = trainer.optimizers();
+            for &id in opt_d.params() {
+                let w = trainer.gan().params.get(id).data();
+                assert!(
+                    w.iter().all(|v| v.abs() <= bound),
+                    "{loss}: unclipped weight"
+                );
+            }
+        }
+    }
+}

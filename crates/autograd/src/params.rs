@@ -47,6 +47,20 @@ impl ParamStore {
         Ok(ParamId(self.values.len() - 1))
     }
 
+    /// Gives the parameter `id` a new unique name (as PyTorch's `spectral_norm` turns a layer's
+    /// `weight` into `weight_orig`).
+    pub fn rename(&mut self, id: ParamId, name: impl Into<String>) -> Result<()> {
+        let name = name.into();
+        if self.find(&name).is_some_and(|other| other != id) {
+            return Err(Error::Parameter {
+                name,
+                reason: "a parameter of this name is already registered".into(),
+            });
+        }
+        self.names[id.0] = name;
+        Ok(())
+    }
+
     /// The id of the parameter called `name`.
     pub fn find(&self, name: &str) -> Option<ParamId> {
         self.names.iter().position(|n| n == name).map(ParamId)

@@ -87,6 +87,9 @@ pub fn save(
     for (which, opt) in optimizers {
         floats.extend(optimizer_names(which, opt, params));
     }
+    for net in [&gan.generator, &gan.discriminator] {
+        floats.extend(net.buffers());
+    }
     if let Some(ema) = &gan.ema {
         for id in gan.generator.params() {
             floats.push((
@@ -193,6 +196,11 @@ impl Checkpoint {
                         reason: format!("{module}.num_batches_tracked is negative"),
                     })
                 })?;
+            }
+        }
+        for net in [&mut gan.generator, &mut gan.discriminator] {
+            for (name, t) in net.buffers_mut() {
+                file.read_into(&name, t).map_err(|e| self.bad(e))?;
             }
         }
         if let Some(ema) = &mut gan.ema {

@@ -125,6 +125,8 @@ pub struct TrainConfig {
     pub loss: GanLoss,
     /// Class-conditional networks: both read the digit's label.
     pub conditional: bool,
+    /// Spectral normalisation of the discriminator's weights (one power iteration per step).
+    pub spectral_norm: bool,
     /// Decay of an exponential moving average of the generator's weights, used for every
     /// image made after training (0: no average).
     pub ema: f64,
@@ -182,6 +184,7 @@ impl Default for TrainConfig {
             model: ModelKind::Mlp,
             loss: GanLoss::Bce,
             conditional: false,
+            spectral_norm: false,
             ema: 0.0,
             epochs: 20,
             batch: 64,

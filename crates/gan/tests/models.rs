@@ -89,6 +89,35 @@ fn every_model_trains_saves_and_loads() {
 }
 
 #[test]
+fn spectrally_normalised_discriminators_train_save_and_load_with_pytorch_names() {
+    for model in [ModelKind::Mlp, ModelKind::Dcgan] {
+        let c = TrainConfig {
+            spectral_norm: true,
+            ..config(model, true, 0.0)
+        };
+        train_save_load(&c);
+        let gan = Gan::new(&c).unwrap();
+        let first = "discriminator.layers.0";
+        assert!(gan.params.find(&format!("{first}.weight_orig")).is_some());
+        assert!(gan.params.find(&format!("{first}.weight")).is_none());
+        let buffers: Vec<String> = gan
+            .discriminator
+            .buffers()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(
+            buffers.contains(&format!("{first}.weight_u")),
+            "{buffers:?}"
+        );
+        assert!(
+            buffers.contains(&format!("{first}.weight_v")),
+            "{buffers:?}"
+        );
+    }
+}
+
+#[test]
 fn dcgan_tensors_have_pytorch_names_and_shapes() {
     let c = config(ModelKind::Dcgan, false, 0.0);
     let trainer = Trainer::new(&c, data()).unwrap();

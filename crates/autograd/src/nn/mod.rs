@@ -9,6 +9,7 @@ mod linear;
 mod norm;
 mod pool;
 mod sequential;
+mod spectral;
 
 pub use activation::Activation;
 pub use conv::{Conv2d, ConvSpec, ConvTranspose2d};
@@ -18,6 +19,7 @@ pub use linear::Linear;
 pub use norm::{BatchNorm1d, BatchNorm2d};
 pub use pool::{AvgPool2d, Flatten, MaxPool2d};
 pub use sequential::Sequential;
+pub use spectral::SpectralNorm;
 
 use crate::error::Result;
 use crate::graph::{Graph, Var};

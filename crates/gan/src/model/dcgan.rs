@@ -21,13 +21,13 @@
 //! step shows the discriminator real and generated digits in separate passes.
 
 use super::labels::{self, CLASSES};
-use super::Network;
+use super::{spectral_buffers, spectral_buffers_mut, Network};
 use crate::config::{OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{
-    BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module,
+    BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module, SpectralNorm,
 };
-use autograd::{Graph, ParamId, ParamStore, RunningStats, Var};
+use autograd::{Graph, ParamId, ParamStore, RunningStats, Tensor, Var};
 use mnist_idx::{PIXELS, SIDE};
 use rand::Rng;
 
@@ -154,6 +154,8 @@ pub struct DcganDiscriminator {
     fc: Linear,
     slope: f32,
     conditional: bool,
+    /// With spectral normalisation: one per weighted layer (0, 2, 6), in that order.
+    spectral: Vec<SpectralNorm>,
 }
 
 impl DcganDiscriminator {
@@ -161,7 +163,7 @@ impl DcganDiscriminator {
     pub fn new(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
         let init = Init::PyTorchDefault;
         let channels = 1 + if c.conditional { CLASSES } else { 0 };
-        Ok(DcganDiscriminator {
+        let mut d = DcganDiscriminator {
             down1: Conv2d::new(
                 store,
                 "discriminator.layers.0",
@@ -188,6 +190,27 @@ impl DcganDiscriminator {
             )?,
             slope: c.leaky_slope as f32,
             conditional: c.conditional,
+            spectral: Vec::new(),
+        };
+        if c.spectral_norm {
+            let layers = [
+                (d.down1.weight, "discriminator.layers.0"),
+                (d.down2.weight, "discriminator.layers.2"),
+                (d.fc.weight, "discriminator.layers.6"),
+            ];
+            for (weight, module) in layers {
+                d.spectral
+                    .push(SpectralNorm::new(store, weight, module, rng)?);
+            }
+        }
+        Ok(d)
+    }
+
+    /// The weight of layer `i` of (0: down1, 1: down2, 2: fc): normalised, or the parameter.
+    fn weight(&mut self, g: &mut Graph<'_>, i: usize, param: ParamId) -> Result<Var> {
+        Ok(match self.spectral.get_mut(i) {
+            Some(sn) => sn.weight(g)?,
+            None => g.param(param),
         })
     }
 }
@@ -201,13 +224,21 @@ impl Network for DcganDiscriminator {
             let planes = labels::one_hot_planes(g, y)?;
             h = g.concat(&[h, planes], 1)?;
         }
-        h = self.down1.forward(g, h)?;
+        let conv = |g: &mut Graph<'_>, h, w, layer: &Conv2d| {
+            let b = layer.bias.map(|b| g.param(b));
+            g.conv2d(h, w, b, layer.spec.stride, layer.spec.padding)
+        };
+        let w = self.weight(g, 0, self.down1.weight)?;
+        h = conv(g, h, w, &self.down1)?;
         h = g.leaky_relu(h, self.slope)?;
-        h = self.down2.forward(g, h)?;
+        let w = self.weight(g, 1, self.down2.weight)?;
+        h = conv(g, h, w, &self.down2)?;
         h = self.bn2.forward(g, h)?;
         h = g.leaky_relu(h, self.slope)?;
         h = g.flatten(h)?;
-        Ok(self.fc.forward(g, h)?)
+        let w = self.weight(g, 2, self.fc.weight)?;
+        let b = self.fc.bias.map(|b| g.param(b));
+        Ok(g.linear(h, w, b)?)
     }
 
     fn params(&self) -> Vec<ParamId> {
@@ -228,6 +259,14 @@ impl Network for DcganDiscriminator {
 
     fn running_stats(&self) -> Vec<(&str, &RunningStats)> {
         vec![(D_BN2, self.bn2.running())]
+    }
+
+    fn buffers(&self) -> Vec<(String, &Tensor)> {
+        spectral_buffers(&self.spectral)
+    }
+
+    fn buffers_mut(&mut self) -> Vec<(String, &mut Tensor)> {
+        spectral_buffers_mut(&mut self.spectral)
     }
 
     fn running_stats_mut(&mut self) -> Vec<(&str, &mut RunningStats)> {

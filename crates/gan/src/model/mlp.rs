@@ -7,11 +7,11 @@
 //! `nn.Linear` keeps them).
 
 use super::labels::{self, CLASSES};
-use super::{Network, IMAGE_PIXELS};
+use super::{spectral_buffers, spectral_buffers_mut, Network, IMAGE_PIXELS};
 use crate::config::{HiddenActivation, OutputKind, TrainConfig};
 use crate::error::Result;
-use autograd::nn::{Activation, Init, Linear, Module};
-use autograd::{Graph, ParamId, ParamStore, Var};
+use autograd::nn::{Activation, Init, Linear, Module, SpectralNorm};
+use autograd::{Graph, ParamId, ParamStore, Tensor, Var};
 use rand::Rng;
 
 /// A multi-layer perceptron: linear layers with one activation between them and an optional
@@ -23,6 +23,8 @@ pub struct Mlp {
     hidden: Activation,
     output: Option<Activation>,
     conditional: bool,
+    /// One per layer when the weights are spectrally normalised.
+    spectral: Vec<SpectralNorm>,
 }
 
 impl Mlp {
@@ -61,6 +63,7 @@ impl Mlp {
             hidden,
             output,
             conditional: false,
+            spectral: Vec::new(),
         })
     }
 
@@ -103,6 +106,13 @@ impl Mlp {
             rng,
         )?;
         mlp.conditional = c.conditional;
+        if c.spectral_norm {
+            for (i, layer) in mlp.layers.iter().enumerate() {
+                let module = format!("discriminator.layers.{}", 2 * i);
+                mlp.spectral
+                    .push(SpectralNorm::new(store, layer.weight, &module, rng)?);
+            }
+        }
         Ok(mlp)
     }
 
@@ -155,9 +165,17 @@ impl Network for Mlp {
             } else {
                 self.output
             };
-            h = match act {
-                Some(act) => layer.forward_act(g, h, act)?,
-                None => layer.forward(g, h)?,
+            h = match (self.spectral.get_mut(i), act) {
+                (None, Some(act)) => layer.forward_act(g, h, act)?,
+                (None, None) => layer.forward(g, h)?,
+                (Some(sn), act) => {
+                    let w = sn.weight(g)?;
+                    let b = layer.bias.map(|b| g.param(b));
+                    match act {
+                        Some(act) => g.linear_act(h, w, b, act)?,
+                        None => g.linear(h, w, b)?,
+                    }
+                }
             };
         }
         Ok(h)
@@ -169,6 +187,14 @@ impl Network for Mlp {
 
     fn conditional(&self) -> bool {
         self.conditional
+    }
+
+    fn buffers(&self) -> Vec<(String, &Tensor)> {
+        spectral_buffers(&self.spectral)
+    }
+
+    fn buffers_mut(&mut self) -> Vec<(String, &mut Tensor)> {
+        spectral_buffers_mut(&mut self.spectral)
     }
 }
 

@@ -27,7 +27,8 @@ pub use mlp::Mlp;
 
 use crate::config::{ModelKind, TrainConfig};
 use crate::error::Result;
-use autograd::{Graph, ParamId, ParamStore, RunningStats, Var};
+use autograd::nn::SpectralNorm;
+use autograd::{Graph, ParamId, ParamStore, RunningStats, Tensor, Var};
 use rand::Rng;
 
 /// Pixels of one MNIST digit.
@@ -65,6 +66,17 @@ pub trait Network: Send {
         Vec::new()
     }
 
+    /// Other non-trainable f32 state under its full name (spectral normalisation's
+    /// `{module}.weight_u` and `{module}.weight_v`).
+    fn buffers(&self) -> Vec<(String, &Tensor)> {
+        Vec::new()
+    }
+
+    /// [`Network::buffers`], mutably (to load a checkpoint).
+    fn buffers_mut(&mut self) -> Vec<(String, &mut Tensor)> {
+        Vec::new()
+    }
+
     /// [`Network::running_stats`], mutably (to load a checkpoint).
     fn running_stats_mut(&mut self) -> Vec<(&str, &mut RunningStats)> {
         Vec::new()
@@ -90,4 +102,28 @@ pub fn build(
             Ok((Box::new(generator), Box::new(discriminator)))
         }
     }
+}
+
+/// The power-iteration vectors of spectrally normalised layers, as PyTorch names them.
+pub(crate) fn spectral_buffers(layers: &[SpectralNorm]) -> Vec<(String, &Tensor)> {
+    layers
+        .iter()
+        .flat_map(|sn| {
+            [
+                (format!("{}.weight_u", sn.module()), &sn.u),
+                (format!("{}.weight_v", sn.module()), &sn.v),
+            ]
+        })
+        .collect()
+}
+
+/// [`spectral_buffers`], mutably.
+pub(crate) fn spectral_buffers_mut(layers: &mut [SpectralNorm]) -> Vec<(String, &mut Tensor)> {
+    let mut out = Vec::new();
+    for sn in layers {
+        let module = sn.module().to_string();
+        out.push((format!("{module}.weight_u"), &mut sn.u));
+        out.push((format!("{module}.weight_v"), &mut sn.v));
+    }
+    out
 }

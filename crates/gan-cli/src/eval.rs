@@ -19,6 +19,10 @@ pub struct EvalArgs {
     /// Evaluate the digits of an IDX file instead (u8, N x 28 x 28, e.g. from `gan sample`).
     #[arg(long)]
     samples: Option<PathBuf>,
+    /// With --samples: the digit each sample was asked to be (u8 IDX of N values 0-9, e.g.
+    /// from `gan sample --labels-out`), for label accuracy and per-class FID.
+    #[arg(long, requires = "samples", value_name = "LABELS.idx")]
+    labels: Option<PathBuf>,
     /// How many digits (from an IDX file: its first N).
     #[arg(long, default_value_t = 10_000)]
     n: usize,
@@ -45,14 +49,26 @@ pub fn run(a: EvalArgs) -> Result<()> {
         bail!("--n {}: evaluate between 10 and {MAX_N} digits", a.n);
     }
     let start = Instant::now();
-    let (source, digits, n, seed, json) = match (&a.run, &a.samples) {
+    let (source, digits, requested, n, seed, json) = match (&a.run, &a.samples) {
         (Some(run), _) => {
             let run = RunDir::open(run)?;
             let mut gan = run.load_gan()?;
             let seed = a.seed.unwrap_or(gan.config.seed);
-            let digits = gan.sample_u8(a.n, seed)?;
+            // A conditional run's samples cycle through its digits: 1,000 of each of ten.
+            let requested = match gan.generator.conditional() {
+                true => Some(gan.cycled_labels(a.n)?),
+                false => None,
+            };
+            let digits = gan.sample_u8_labeled(a.n, seed, requested.as_deref())?;
             let json = a.json.clone().unwrap_or_else(|| run.eval_path());
-            (run.path().display().to_string(), digits, a.n, seed, json)
+            (
+                run.path().display().to_string(),
+                digits,
+                requested,
+                a.n,
+                seed,
+                json,
+            )
         }
         (None, Some(file)) => {
             let (mut digits, found) = eval::read_samples(file)?;
@@ -70,6 +86,10 @@ pub fn run(a: EvalArgs) -> Result<()> {
                 );
             }
             digits.truncate(n * PIXELS);
+            let requested = match &a.labels {
+                Some(path) => Some(eval::read_labels(path, n)?),
+                None => None,
+            };
             let json = a
                 .json
                 .clone()
@@ -77,6 +97,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
             (
                 file.display().to_string(),
                 digits,
+                requested,
                 n,
                 a.seed.unwrap_or(1),
                 json,
@@ -102,6 +123,16 @@ pub fn run(a: EvalArgs) -> Result<()> {
 
     let reference = Reference::new(&mut classifier, &mnist.test.images, mnist.test.len)?;
     let figures = eval::evaluate(&mut classifier, &reference, &mnist, &digits, n, seed)?;
+    let conditional = match &requested {
+        Some(labels) => Some(eval::evaluate_conditional(
+            &mut classifier,
+            &mnist,
+            &digits,
+            labels,
+            n,
+        )?),
+        None => None,
+    };
     let report = EvalReport {
         source,
         n,
@@ -113,6 +144,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
             test_accuracy: record.test_accuracy,
         },
         figures,
+        conditional,
         seconds: start.elapsed().as_secs_f64(),
     };
     let png = report.save(&json)?;

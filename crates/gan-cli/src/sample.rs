@@ -38,6 +38,10 @@ pub struct SampleArgs {
     /// digits cycle through those it was trained on (10,000 samples: 1,000 of each of ten).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
     digit: Option<u8>,
+    /// Also write the digit each sample was asked to be (u8 IDX of N values), for
+    /// `gan eval --samples FILE.idx --labels LABELS.idx`. Conditional runs only.
+    #[arg(long, value_name = "LABELS.idx")]
+    labels_out: Option<PathBuf>,
 }
 
 /// The most digits accepted, from `--n` or a `--noise` file (a 100,000-digit IDX file is 78 MB,
@@ -183,6 +187,12 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let (noise, source) = noise_for(&a, &gan)?;
     let n = noise.dim(0);
     let labels = labels_for(a.digit, &gan, n, &a.run)?;
+    if a.labels_out.is_some() && labels.is_none() {
+        bail!(
+            "--labels-out: {} is not conditional, so its samples were asked no digit",
+            a.run.display()
+        );
+    }
     let pixels = generate_all(&mut gan, &noise, labels.as_deref())?;
     match format {
         Format::Png => {
@@ -203,6 +213,12 @@ pub fn run(a: SampleArgs) -> Result<()> {
             };
             written.with_context(|| format!("cannot write {}", a.out.display()))?;
         }
+    }
+    if let (Some(path), Some(labels)) = (&a.labels_out, &labels) {
+        let compression = mnist_idx::Compression::from_path(path);
+        mnist_idx::write(path, &[n], labels, compression)
+            .with_context(|| format!("cannot write --labels-out {}", path.display()))?;
+        println!("wrote the {n} requested digits to {}", path.display());
     }
     let which = match (a.digit, &labels) {
         (Some(d), _) => format!(" of digit {d}"),

@@ -31,8 +31,13 @@
 //!
 //! `report.rs` holds what `eval.json` contains, the printed table and the histogram chart.
 
+mod conditional;
 mod report;
 
+pub use conditional::{
+    conditional_figures, evaluate_conditional, ClassReference, ConditionalEvaluation,
+    ConditionalFigures, MIN_PER_CLASS,
+};
 pub use report::{histogram_path, EvalReport, EvaluatorInfo};
 
 use crate::error::{Error, Result};
@@ -168,6 +173,37 @@ pub fn evaluate(
         train_digits: figures(classifier, reference, train, n)?,
         noise: figures(classifier, reference, &noise_digits(n, seed), n)?,
     })
+}
+
+/// The requested digit of each sample, from an IDX file of `N` u8 values 0–9 (as
+/// `gan sample --labels-out` or any tool writes them); at least `n` of them.
+pub fn read_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
+    let bad = |reason: String| Error::Samples {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let array = mnist_idx::read::<u8>(path)?;
+    if array.dims.len() != 1 {
+        return Err(bad(format!(
+            "holds u8 {:?}, but labels are one dimension: N digits 0-9",
+            array.dims
+        )));
+    }
+    if array.data.len() < n {
+        return Err(bad(format!(
+            "holds {} labels for {n} digits: give one label per digit",
+            array.data.len()
+        )));
+    }
+    if let Some(i) = array.data.iter().position(|&d| d > 9) {
+        return Err(bad(format!(
+            "label {i} is {}, not a digit 0-9",
+            array.data[i]
+        )));
+    }
+    let mut labels = array.data;
+    labels.truncate(n);
+    Ok(labels)
 }
 
 /// The digits of an IDX file of u8 `N × 28 × 28` images (raw or gzipped), and `N`.

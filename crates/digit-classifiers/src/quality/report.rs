@@ -1,7 +1,7 @@
 //! [`EvalReport`]: what `eval.json` holds, the table `gan eval` prints, and the class
 //! histogram chart written beside the JSON.
 
-use super::Evaluation;
+use super::{ConditionalEvaluation, ConditionalFigures, Evaluation};
 use crate::error::write_atomic;
 use crate::error::{Error, Result};
 use metrics::{QualityReport, NUM_CLASSES};
@@ -37,6 +37,9 @@ pub struct EvalReport {
     /// Figures of the samples, the training digits and noise.
     #[serde(flatten)]
     pub figures: Evaluation,
+    /// For digits generated on request: label accuracy and per-class FID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<ConditionalEvaluation>,
     /// Wall-clock seconds of the evaluation.
     pub seconds: f64,
 }
@@ -137,6 +140,9 @@ impl EvalReport {
             .map(|(d, c)| format!("{d}:{c}"))
             .collect();
         let _ = writeln!(out, "samples per predicted class: {}", counts.join(" "));
+        if let Some(c) = &self.conditional {
+            out.push_str(&conditional_table(c));
+        }
         out
     }
 
@@ -171,6 +177,39 @@ impl EvalReport {
         save_bar_chart(&chart, path, 900, 600)?;
         Ok(())
     }
+}
+
+/// The conditional figures as rows: label accuracy, mean per-class FID, then each class.
+fn conditional_table(c: &ConditionalEvaluation) -> String {
+    let mut out = String::new();
+    let fid = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let row = |out: &mut String, name: &str, f: &dyn Fn(&ConditionalFigures) -> String| {
+        let _ = writeln!(
+            out,
+            "{:<38} {:>16} {:>21}",
+            name,
+            f(&c.samples),
+            f(&c.train_digits)
+        );
+    };
+    let _ = writeln!(
+        out,
+        "\n{:<38} {:>16} {:>21}",
+        "digits asked for a class", "samples", "train digits (floor)"
+    );
+    let _ = writeln!(out, "{}", "-".repeat(38 + 17 + 22));
+    row(&mut out, "label accuracy (higher is better)", &|f| {
+        format!("{:.2}%", 100.0 * f.label_accuracy)
+    });
+    row(&mut out, "mean per-class FID (lower is better)", &|f| {
+        fid(f.mean_class_fid)
+    });
+    for d in 0..NUM_CLASSES {
+        row(&mut out, &format!("  FID of digit {d}"), &|f| {
+            fid(f.class_fid.get(d).copied().flatten())
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ fn an_idx_file_goes_through_end_to_end() {
         },
         figures,
         seconds: 0.0,
+        conditional: None,
     };
     let json = PathBuf::from(format!("{}.eval.json", idx.display()));
     let png = report.save(&json).unwrap();
@@ -137,4 +138,28 @@ fn an_idx_file_goes_through_end_to_end() {
     .unwrap();
     let err = read_samples(&flat).unwrap_err().to_string();
     assert!(err.contains("N x 28 x 28"), "{err}");
+}
+
+#[test]
+fn conditional_figures_reward_the_right_labels_and_name_the_classes() {
+    let (m, mut c) = (mnist(), evaluator());
+    let n = 2_000;
+    let digits = &m.test.images[..n * PIXELS];
+    let labels = &m.test.labels[..n];
+    let reference = ClassReference::new(&mut c, digits, labels, n).unwrap();
+    let right = conditional_figures(&mut c, &reference, digits, labels, n).unwrap();
+    assert!(right.label_accuracy > 0.98, "{}", right.label_accuracy);
+    // Every class against itself: FID 0.
+    assert_eq!(right.class_fid.len(), NUM_CLASSES);
+    assert!(right
+        .class_fid
+        .iter()
+        .all(|f| f.is_some_and(|v| v.abs() < 1e-6)));
+    // The same digits asked to be the next class: the evaluator disagrees, the FIDs grow.
+    let shifted: Vec<u8> = labels.iter().map(|&d| (d + 1) % 10).collect();
+    let wrong = conditional_figures(&mut c, &reference, digits, &shifted, n).unwrap();
+    assert!(wrong.label_accuracy < 0.05, "{}", wrong.label_accuracy);
+    assert!(wrong.mean_class_fid.unwrap() > 10.0 * right.mean_class_fid.unwrap().max(0.1));
+    // Labels of the wrong length are refused.
+    assert!(conditional_figures(&mut c, &reference, digits, &labels[..10], n).is_err());
 }

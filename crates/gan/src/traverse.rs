@@ -4,7 +4,11 @@
 //! paths and whose columns are steps along them:
 //! - straight lines (lerp) between pairs of random noise vectors,
 //! - great-circle arcs (slerp) between the same pairs,
-//! - sweeps of single coordinates of one random point, from `-range` to `+range`.
+//! - sweeps of single coordinates of one random point, from `-range` to `+range`;
+//! - for a class-conditional generator, one row per digit with one random point per column.
+//!
+//! In the first three sections of a conditional run, row `r` draws the `r`-th trained digit
+//! (cycling).
 //!
 //! [`loop_animation`] makes a looping GIF of a grid of digits, each walking its own closed
 //! slerp loop through a few random points.
@@ -46,6 +50,7 @@ const PART_ENDS: u128 = 0;
 const PART_BASE: u128 = 1;
 const PART_COORDS: u128 = 2;
 const PART_LOOPS: u128 = 3;
+const PART_DIGITS: u128 = 4;
 
 fn part(seed: u64, p: u128) -> ChaCha8Rng {
     rng::restore(seed, rng::STREAM_TRAVERSE, p << PART_SHIFT)
@@ -60,6 +65,9 @@ pub enum Section {
     Slerp,
     /// Sweeps of single coordinates of one random point.
     Coords,
+    /// Conditional generators only: one row per digit, each column one random point (the same
+    /// handwriting style across the digits). Added to every sheet of a conditional run.
+    Digits,
 }
 
 /// What [`traversal_sheet`] draws.
@@ -108,8 +116,28 @@ pub fn sweep_coordinates(options: &SheetOptions, latent: usize) -> Vec<usize> {
     }
 }
 
-/// The latent points of one section: `[rows * steps, latent]`, and each row's label.
+/// The latent points of one section: `[rows * steps, latent]`, each row's caption, and for a
+/// conditional generator each point's digit.
 fn section_latents(
+    gan: &Gan,
+    section: Section,
+    options: &SheetOptions,
+) -> Result<(Tensor, Vec<String>, Option<Vec<u8>>)> {
+    let (z, captions) = section_points(gan, section, options)?;
+    if !gan.generator.conditional() {
+        return Ok((z, captions, None));
+    }
+    let digits = gan.config.digit_list()?;
+    let steps = options.steps;
+    let rows = z.shape()[0] / steps.max(1);
+    let classes = (0..rows)
+        .flat_map(|r| std::iter::repeat(digits[r % digits.len()]).take(steps))
+        .collect();
+    Ok((z, captions, Some(classes)))
+}
+
+/// The latent points of one section and each row's caption.
+fn section_points(
     gan: &Gan,
     section: Section,
     options: &SheetOptions,
@@ -117,6 +145,15 @@ fn section_latents(
     let (rows, steps) = (options.rows, options.steps);
     let numbered = || (1..=rows).map(|r| r.to_string()).collect();
     match section {
+        Section::Digits => {
+            let digits = gan.config.digit_list()?;
+            let columns = gan.noise(steps, &mut part(options.seed, PART_DIGITS));
+            let mut z = Tensor::zeros(&[digits.len() * steps, gan.config.latent]);
+            for row in z.data_mut().chunks_exact_mut(columns.len()) {
+                row.copy_from_slice(columns.data());
+            }
+            Ok((z, digits.iter().map(|d| d.to_string()).collect()))
+        }
         Section::Lerp | Section::Slerp => {
             // Pair r is rows 2r and 2r + 1 of the draw, so it does not depend on `rows`.
             let ends = gan.noise(2 * rows, &mut part(options.seed, PART_ENDS));
@@ -159,6 +196,9 @@ fn caption(section: Section, options: &SheetOptions) -> String {
             "One coordinate of a random point from \u{2212}{r} to +{r}, the others fixed",
             r = options.range
         ),
+        Section::Digits => {
+            format!("Each digit from the same {steps} random points, one per column")
+        }
     }
 }
 
@@ -183,8 +223,17 @@ fn check_sheet(options: &SheetOptions) -> Result<()> {
 
 /// The digits `gan` draws at the latent points `z` (`[n, latent]`), as a grid of `cols`
 /// columns (white on black, the render module's default zoom and gaps).
-fn digit_grid(gan: &mut Gan, z: &Tensor, cols: usize, pool: &mut BufferPool) -> Result<GrayImage> {
-    let pixels = gan.generate(z, pool)?;
+fn digit_grid(
+    gan: &mut Gan,
+    z: &Tensor,
+    classes: Option<&[u8]>,
+    cols: usize,
+    pool: &mut BufferPool,
+) -> Result<GrayImage> {
+    let pixels = match classes {
+        Some(_) => gan.generate_labeled(z, classes, pool)?,
+        None => gan.generate(z, pool)?,
+    };
     let layout = GridLayout::for_count(pixels.len() / IMAGE_PIXELS, cols);
     Ok(render::digit_grid_f32(
         &pixels,
@@ -208,10 +257,20 @@ pub fn traversal_sheet(gan: &mut Gan, options: &SheetOptions) -> Result<GrayImag
     let layout = GridLayout::new(1, 1);
     let pitch = SIDE as u32 * layout.scale + layout.gap;
     let centre = |row: usize| layout.gap + row as u32 * pitch + (pitch - layout.gap) / 2;
-    let mut grids = Vec::with_capacity(options.sections.len());
-    for &section in &options.sections {
-        let (z, labels) = section_latents(gan, section, options)?;
-        let grid = digit_grid(gan, &z, options.steps, &mut pool)?;
+    let mut sections = options.sections.clone();
+    if !gan.generator.conditional() && sections.contains(&Section::Digits) {
+        return Err(GanError::InvalidInput(
+            "the digits section needs a class-conditional generator (train with --conditional)"
+                .into(),
+        ));
+    }
+    if gan.generator.conditional() && !sections.contains(&Section::Digits) {
+        sections.push(Section::Digits);
+    }
+    let mut grids = Vec::with_capacity(sections.len());
+    for &section in &sections {
+        let (z, labels, classes) = section_latents(gan, section, options)?;
+        let grid = digit_grid(gan, &z, classes.as_deref(), options.steps, &mut pool)?;
         grids.push((caption(section, options), grid, labels));
     }
     let width = grids
@@ -285,7 +344,7 @@ pub fn loop_animation(gan: &mut Gan, options: &LoopOptions) -> Result<GifAnimati
         for (row, path) in z.data_mut().chunks_exact_mut(latent).zip(&paths) {
             row.copy_from_slice(&path.data()[f * latent..(f + 1) * latent]);
         }
-        gif.push(digit_grid(gan, &z, options.grid, &mut pool)?)?;
+        gif.push(digit_grid(gan, &z, None, options.grid, &mut pool)?)?;
     }
     Ok(gif)
 }
@@ -332,6 +391,43 @@ mod tests {
     }
 
     #[test]
+    fn a_conditional_sheet_adds_a_row_per_digit() {
+        let config = TrainConfig {
+            conditional: true,
+            digits: "1,4,7".into(),
+            ..tiny_gan().config
+        };
+        let mut gan = Gan::new(&config).unwrap();
+        let options = SheetOptions {
+            sections: vec![Section::Lerp],
+            rows: 2,
+            steps: 4,
+            ..SheetOptions::default()
+        };
+        let (z, captions, classes) = section_latents(&gan, Section::Digits, &options).unwrap();
+        assert_eq!(captions, ["1", "4", "7"]);
+        let classes = classes.unwrap();
+        assert_eq!(&classes[..5], &[1, 1, 1, 1, 4]);
+        let latent = config.latent;
+        // Each column keeps its point across the rows.
+        assert_eq!(z.data()[..4 * latent], z.data()[8 * latent..12 * latent]);
+        let conditional = traversal_sheet(&mut gan, &options).unwrap();
+        let mut plain = tiny_gan();
+        let err = traversal_sheet(
+            &mut plain,
+            &SheetOptions {
+                sections: vec![Section::Digits],
+                ..options.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("class-conditional"), "{err}");
+        // 2 lerp rows, then 3 digit rows: taller than the lerp section alone.
+        let lerp_only = traversal_sheet(&mut plain, &options).unwrap();
+        assert!(conditional.height > lerp_only.height + 2 * 86);
+    }
+
+    #[test]
     fn single_sections_share_the_random_points_of_the_full_sheet() {
         let gan = tiny_gan();
         let all = SheetOptions::default();
@@ -339,11 +435,11 @@ mod tests {
             sections: vec![Section::Lerp],
             ..SheetOptions::default()
         };
-        let (z_all, _) = section_latents(&gan, Section::Lerp, &all).unwrap();
-        let (z_one, _) = section_latents(&gan, Section::Lerp, &lerp_only).unwrap();
+        let (z_all, _) = section_points(&gan, Section::Lerp, &all).unwrap();
+        let (z_one, _) = section_points(&gan, Section::Lerp, &lerp_only).unwrap();
         assert_eq!(z_all.data(), z_one.data());
         // Lerp and slerp rows share their end points.
-        let (z_slerp, labels) = section_latents(&gan, Section::Slerp, &all).unwrap();
+        let (z_slerp, labels) = section_points(&gan, Section::Slerp, &all).unwrap();
         let (steps, latent) = (all.steps, 6);
         for row in 0..all.rows {
             for s in [0, steps - 1] {
@@ -360,7 +456,7 @@ mod tests {
             rows: 3,
             ..SheetOptions::default()
         };
-        let (z_few, _) = section_latents(&gan, Section::Lerp, &fewer).unwrap();
+        let (z_few, _) = section_points(&gan, Section::Lerp, &fewer).unwrap();
         assert_eq!(z_few.data(), &z_all.data()[..3 * steps * latent]);
     }
 

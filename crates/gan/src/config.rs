@@ -115,6 +115,33 @@ pub enum ModelKind {
     Dcgan,
 }
 
+/// How a conditional discriminator reads the label.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Conditioning {
+    /// The one-hot label concatenated to the pixels (MLP) or stacked on the image as ten planes
+    /// (DCGAN).
+    #[default]
+    Concat,
+    /// A projection term (Miyato & Koyama 2018): the logit plus the inner product of a learned
+    /// class embedding with the discriminator's last features.
+    Projection,
+}
+
 /// Every hyperparameter of a training run, as written to `config.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -125,6 +152,8 @@ pub struct TrainConfig {
     pub loss: GanLoss,
     /// Class-conditional networks: both read the digit's label.
     pub conditional: bool,
+    /// How a conditional discriminator reads the label.
+    pub conditioning: Conditioning,
     /// Spectral normalisation of the discriminator's weights (one power iteration per step).
     pub spectral_norm: bool,
     /// Decay of an exponential moving average of the generator's weights, used for every
@@ -184,6 +213,7 @@ impl Default for TrainConfig {
             model: ModelKind::Mlp,
             loss: GanLoss::Bce,
             conditional: false,
+            conditioning: Conditioning::Concat,
             spectral_norm: false,
             ema: 0.0,
             epochs: 20,

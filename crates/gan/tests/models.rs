@@ -89,6 +89,27 @@ fn every_model_trains_saves_and_loads() {
 }
 
 #[test]
+fn projection_discriminators_train_save_and_load() {
+    use gan::config::Conditioning;
+    for model in [ModelKind::Mlp, ModelKind::Dcgan] {
+        let c = TrainConfig {
+            conditioning: Conditioning::Projection,
+            ..config(model, true, 0.0)
+        };
+        train_save_load(&c);
+        let gan = Gan::new(&c).unwrap();
+        let embed = gan.params.find("discriminator.embed.weight").unwrap();
+        let features = if model == ModelKind::Mlp { 16 } else { 6272 };
+        assert_eq!(gan.params.get(embed).shape(), &[10, features]);
+        assert!(gan.discriminator.params().contains(&embed));
+        // The first layer reads the pixels alone.
+        let first = gan.params.find("discriminator.layers.0.weight").unwrap();
+        let inputs = gan.params.get(first).shape()[1];
+        assert_eq!(inputs, if model == ModelKind::Mlp { 784 } else { 1 });
+    }
+}
+
+#[test]
 fn spectrally_normalised_discriminators_train_save_and_load_with_pytorch_names() {
     for model in [ModelKind::Mlp, ModelKind::Dcgan] {
         let c = TrainConfig {

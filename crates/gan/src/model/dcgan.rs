@@ -17,12 +17,13 @@
 //!
 //! Every layer has a bias and PyTorch's default initialisation. A conditional generator reads
 //! `[z, one_hot(y)]`; a conditional discriminator reads the image with ten one-hot planes
-//! stacked on it (`[x, planes(y)]`, 11 channels). Both hold batch statistics, so the training
+//! stacked on it (`[x, planes(y)]`, 11 channels), or with `conditioning = "projection"` adds
+//! `⟨embed(y), features⟩` to its logit (`discriminator.embed.weight` `[10, 6272]`). Both hold batch statistics, so the training
 //! step shows the discriminator real and generated digits in separate passes.
 
-use super::labels::{self, CLASSES};
+use super::labels::{self, Projection, CLASSES};
 use super::{spectral_buffers, spectral_buffers_mut, Network};
-use crate::config::{OutputKind, TrainConfig};
+use crate::config::{Conditioning, OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{
     BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module, SpectralNorm,
@@ -156,13 +157,21 @@ pub struct DcganDiscriminator {
     conditional: bool,
     /// With spectral normalisation: one per weighted layer (0, 2, 6), in that order.
     spectral: Vec<SpectralNorm>,
+    /// A conditional discriminator's projection term (else ten label planes are stacked on
+    /// the image).
+    projection: Option<Projection>,
 }
 
 impl DcganDiscriminator {
     /// The discriminator of `c`, registered under `discriminator.layers.*`.
     pub fn new(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
         let init = Init::PyTorchDefault;
-        let channels = 1 + if c.conditional { CLASSES } else { 0 };
+        let projects = c.conditional && c.conditioning == Conditioning::Projection;
+        let channels = 1 + if c.conditional && !projects {
+            CLASSES
+        } else {
+            0
+        };
         let mut d = DcganDiscriminator {
             down1: Conv2d::new(
                 store,
@@ -191,7 +200,16 @@ impl DcganDiscriminator {
             slope: c.leaky_slope as f32,
             conditional: c.conditional,
             spectral: Vec::new(),
+            projection: None,
         };
+        if projects {
+            d.projection = Some(Projection::new(
+                store,
+                "discriminator.embed",
+                FEATURES,
+                rng,
+            )?);
+        }
         if c.spectral_norm {
             let layers = [
                 (d.down1.weight, "discriminator.layers.0"),
@@ -219,8 +237,15 @@ impl Network for DcganDiscriminator {
     fn forward(&mut self, g: &mut Graph<'_>, x: Var, labels: Option<&[u8]>) -> Result<Var> {
         let n = g.shape(x)?[0];
         let mut h = g.reshape(x, &[n, 1, SIDE, SIDE])?;
-        if self.conditional {
-            let y = labels::required(labels, n, "the conditional DCGAN discriminator")?;
+        let labels = match self.conditional {
+            true => Some(labels::required(
+                labels,
+                n,
+                "the conditional DCGAN discriminator",
+            )?),
+            false => None,
+        };
+        if let (Some(y), None) = (labels, &self.projection) {
             let planes = labels::one_hot_planes(g, y)?;
             h = g.concat(&[h, planes], 1)?;
         }
@@ -238,7 +263,14 @@ impl Network for DcganDiscriminator {
         h = g.flatten(h)?;
         let w = self.weight(g, 2, self.fc.weight)?;
         let b = self.fc.bias.map(|b| g.param(b));
-        Ok(g.linear(h, w, b)?)
+        let logit = g.linear(h, w, b)?;
+        match (labels, &self.projection) {
+            (Some(y), Some(p)) => {
+                let term = p.term(g, h, y)?;
+                Ok(g.add(logit, term)?)
+            }
+            _ => Ok(logit),
+        }
     }
 
     fn params(&self) -> Vec<ParamId> {
@@ -246,6 +278,7 @@ impl Network for DcganDiscriminator {
         ids.extend(self.down2.params());
         ids.extend(self.bn2.params());
         ids.extend(self.fc.params());
+        ids.extend(self.projection.as_ref().map(Projection::param));
         ids
     }
 

@@ -6,9 +6,9 @@
 //! `generator.layers.0.weight` `[256, 100]`, `generator.layers.2.weight`, ... (`[out, in]` as
 //! `nn.Linear` keeps them).
 
-use super::labels::{self, CLASSES};
+use super::labels::{self, Projection, CLASSES};
 use super::{spectral_buffers, spectral_buffers_mut, Network, IMAGE_PIXELS};
-use crate::config::{HiddenActivation, OutputKind, TrainConfig};
+use crate::config::{Conditioning, HiddenActivation, OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{Activation, Init, Linear, Module, SpectralNorm};
 use autograd::{Graph, ParamId, ParamStore, Tensor, Var};
@@ -25,6 +25,8 @@ pub struct Mlp {
     conditional: bool,
     /// One per layer when the weights are spectrally normalised.
     spectral: Vec<SpectralNorm>,
+    /// A conditional discriminator's projection term (else the label is concatenated).
+    projection: Option<Projection>,
 }
 
 impl Mlp {
@@ -64,6 +66,7 @@ impl Mlp {
             output,
             conditional: false,
             spectral: Vec::new(),
+            projection: None,
         })
     }
 
@@ -98,7 +101,7 @@ impl Mlp {
         let mut mlp = Mlp::new(
             store,
             "discriminator",
-            IMAGE_PIXELS + label_inputs(c),
+            IMAGE_PIXELS + if projects(c) { 0 } else { label_inputs(c) },
             &c.d_hidden,
             1,
             hidden,
@@ -106,6 +109,15 @@ impl Mlp {
             rng,
         )?;
         mlp.conditional = c.conditional;
+        if projects(c) {
+            let features = c.d_hidden.last().copied().unwrap_or(IMAGE_PIXELS);
+            mlp.projection = Some(Projection::new(
+                store,
+                "discriminator.embed",
+                features,
+                rng,
+            )?);
+        }
         if c.spectral_norm {
             for (i, layer) in mlp.layers.iter().enumerate() {
                 let module = format!("discriminator.layers.{}", 2 * i);
@@ -132,6 +144,11 @@ impl Mlp {
     }
 }
 
+/// Whether the discriminator of `c` reads the label by projection.
+fn projects(c: &TrainConfig) -> bool {
+    c.conditional && c.conditioning == Conditioning::Projection
+}
+
 /// Extra inputs for the one-hot label of a conditional model.
 fn label_inputs(c: &TrainConfig) -> usize {
     if c.conditional {
@@ -151,14 +168,21 @@ fn hidden_activation(c: &TrainConfig) -> Activation {
 impl Network for Mlp {
     fn forward(&mut self, g: &mut Graph<'_>, x: Var, labels: Option<&[u8]>) -> Result<Var> {
         let mut h = x;
-        if self.conditional {
-            let n = g.shape(x)?[0];
-            let y = labels::required(labels, n, &self.prefix)?;
+        let n = g.shape(x)?[0];
+        let labels = match self.conditional {
+            true => Some(labels::required(labels, n, &self.prefix)?),
+            false => None,
+        };
+        if let (Some(y), None) = (labels, &self.projection) {
             let y = labels::one_hot(g, y)?;
             h = g.concat(&[h, y], 1)?;
         }
         let last = self.layers.len() - 1;
+        let mut features = h;
         for (i, layer) in self.layers.iter_mut().enumerate() {
+            if i == last {
+                features = h;
+            }
             // Each activation is fused into its linear layer (one op, no extra pass).
             let act = if i < last {
                 Some(self.hidden)
@@ -178,11 +202,18 @@ impl Network for Mlp {
                 }
             };
         }
+        if let (Some(y), Some(p)) = (labels, &self.projection) {
+            let term = p.term(g, features, y)?;
+            h = g.add(h, term)?;
+        }
         Ok(h)
     }
 
     fn params(&self) -> Vec<ParamId> {
-        self.layers.iter().flat_map(|l| l.params()).collect()
+        let layers = self.layers.iter().flat_map(|l| l.params());
+        layers
+            .chain(self.projection.as_ref().map(Projection::param))
+            .collect()
     }
 
     fn conditional(&self) -> bool {

@@ -22,7 +22,7 @@ mod labels;
 mod mlp;
 
 pub use dcgan::{DcganDiscriminator, DcganGenerator};
-pub use labels::CLASSES;
+pub use labels::{Projection, CLASSES};
 pub use mlp::Mlp;
 
 use crate::config::{ModelKind, TrainConfig};

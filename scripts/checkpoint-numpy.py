@@ -7,10 +7,14 @@ cargo on PATH. Honours CARGO_TARGET_DIR if set. No PyTorch. Run from anywhere:
 
     python3 scripts/checkpoint-numpy.py
 
-For each of two short trainings with our binary (`gan train --epochs 1 --digits 1`, about 6,700
-digits, a few seconds each, into a temporary folder):
+For each of three short trainings with our binary (`gan train --epochs 1 --digits 1`, about
+6,700 digits, a few seconds each, into a temporary folder):
   - reference: the default architecture (G 100→256→512→784, LeakyReLU(0.2), tanh);
-  - relu-sigmoid: a smaller one with ReLU and a sigmoid output (from a --config TOML file),
+  - relu-sigmoid: a smaller one with ReLU and a sigmoid output (from a --config TOML file);
+  - conditional-dcgan-ema: the DCGAN, class-conditional, with a moving average of its weights
+    (640 digits): rebuilt with numpy's own transposed convolutions and batch norm in evaluation
+    mode from PyTorch's names (`generator.layers.1.running_mean`, int64 `num_batches_tracked`,
+    the average under `ema.generator.*`), the trained digits cycling as `gan sample` draws them,
 it reads `checkpoints/latest.safetensors` with `safetensors.numpy`, checks that the metadata
 says `format = gan-checkpoint-v1` and holds the run's configuration, prints the tensor names and
 shapes, rebuilds the generator in numpy from `generator.layers.{0,2,4,...}.weight` (`[out, in]`,
@@ -135,6 +139,52 @@ def numpy_generator(layers, hidden, output, z):
     return x
 
 
+def conv_transpose2d(x, w, b, stride=2, padding=1):
+    """PyTorch's ConvTranspose2d: x [N, Cin, H, W], w [Cin, Cout, k, k] -> [N, Cout, Ho, Wo]
+    with Ho = (H - 1) * stride - 2 * padding + k, in float64."""
+    n, cin, h, wd = x.shape
+    k = w.shape[2]
+    full = np.zeros((n, w.shape[1], (h - 1) * stride + k, (wd - 1) * stride + k))
+    for i in range(k):
+        for j in range(k):
+            full[:, :, i : i + stride * h : stride, j : j + stride * wd : stride] += np.einsum(
+                "nchw,cd->ndhw", x, w[:, :, i, j]
+            )
+    out = full[:, :, padding : full.shape[2] - padding, padding : full.shape[3] - padding]
+    return out + b[None, :, None, None]
+
+
+def batch_norm_eval(x, tensors, module, eps=1e-5):
+    """BatchNorm1d/2d in evaluation mode, from `module.{weight,bias,running_mean,running_var}`
+    (and a `num_batches_tracked` int64 buffer, checked to be there as PyTorch expects)."""
+    t = lambda what: tensors[f"{module}.{what}"].astype(np.float64)
+    if tensors[f"{module}.num_batches_tracked"].dtype != np.int64:
+        raise Mismatch(f"{module}.num_batches_tracked is not int64")
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    scale = t("weight") / np.sqrt(t("running_var") + eps)
+    return (x - t("running_mean").reshape(shape)) * scale.reshape(shape) + t("bias").reshape(shape)
+
+
+def numpy_dcgan(tensors, prefix, output, z, labels):
+    """The DCGAN generator of `gan::model` in float64 (`nn.Sequential` indices 0, 1, 4, 5, 7),
+    from the tensors named `{prefix}generator.layers.N.*` (parameters) and
+    `generator.layers.N.*` (batch-norm buffers); `labels` (or None) are one-hot concatenated to
+    the noise."""
+    p = lambda name: tensors[f"{prefix}generator.layers.{name}"].astype(np.float64)
+    x = z.astype(np.float64)
+    if labels is not None:
+        x = np.concatenate([x, np.eye(10)[labels]], axis=1)
+    bn = {k: v for k, v in tensors.items() if k.startswith("generator.")}
+    bn.update({k[len(prefix):]: v for k, v in tensors.items() if prefix and k.startswith(prefix)})
+    x = x @ p("0.weight").T + p("0.bias")
+    x = np.maximum(batch_norm_eval(x, bn, "generator.layers.1"), 0)
+    x = x.reshape(len(z), 128, 7, 7)
+    x = conv_transpose2d(x, p("4.weight"), p("4.bias"))
+    x = np.maximum(batch_norm_eval(x, bn, "generator.layers.5"), 0)
+    x = conv_transpose2d(x, p("7.weight"), p("7.bias"))
+    return output(x).reshape(len(z), PIXELS)
+
+
 def check_run(binary, tmp, name, train_args, seed):
     """Trains one run, rebuilds its generator in numpy, compares; raises Mismatch on failure."""
     runs = tmp / "runs"
@@ -171,12 +221,24 @@ def check_run(binary, tmp, name, train_args, seed):
         print(f"    {tname:<66} {str(list(tensors[tname].shape)):<11} {tensors[tname].dtype}")
 
     latent = config["latent"]
-    layers = generator_layers(tensors, latent)
-    hidden = activation(config["activation"], config["leaky_slope"])
     output = output_activation(config["output"])
-    sizes = " → ".join(str(n) for n in [latent] + [w.shape[0] for w, _ in layers])
-    slope = f"({config['leaky_slope']:.6g})" if config["activation"] == "leaky-relu" else ""
-    print(f"  numpy generator: {sizes}, {config['activation']}{slope}, {config['output']} output")
+    dcgan = config.get("model", "mlp") == "dcgan"
+    conditional = config.get("conditional", False)
+    # A run with a moving average draws with the averaged weights, saved as `ema.generator.*`.
+    prefix = "ema." if config.get("ema", 0) > 0 else ""
+    # `gan sample` cycles through the digits the run was trained on.
+    spec = config.get("digits", "all")
+    digits = list(range(10)) if spec == "all" else sorted({int(d) for d in spec.split(",")})
+    labels = np.array(digits)[np.arange(SAMPLES) % len(digits)] if conditional else None
+    if dcgan:
+        print(f"  numpy DCGAN generator ({prefix or 'live '}weights, "
+              f"{'conditional' if conditional else 'unconditional'}), {config['output']} output")
+    else:
+        layers = generator_layers(tensors, latent)
+        hidden = activation(config["activation"], config["leaky_slope"])
+        sizes = " → ".join(str(n) for n in [latent] + [w.shape[0] for w, _ in layers])
+        slope = f"({config['leaky_slope']:.6g})" if config["activation"] == "leaky-relu" else ""
+        print(f"  numpy generator: {sizes}, {config['activation']}{slope}, {config['output']} output")
 
     z = np.random.default_rng(seed).standard_normal((SAMPLES, latent)).astype(np.float32)
     noise_file, raw_file = tmp / f"{name}-z.idx", tmp / f"{name}-raw.idx"
@@ -189,7 +251,10 @@ def check_run(binary, tmp, name, train_args, seed):
             f"expected float32 ({SAMPLES}, 28, 28)"
         )
     ours = ours.astype(np.float64).reshape(SAMPLES, PIXELS)
-    theirs = numpy_generator(layers, hidden, output, z)
+    if dcgan:
+        theirs = numpy_dcgan(tensors, prefix, output, z, labels)
+    else:
+        theirs = numpy_generator(layers, hidden, output, z)
     diff = np.abs(ours - theirs)
     worst = np.unravel_index(np.argmax(diff), diff.shape)
     print(
@@ -217,8 +282,14 @@ def main():
             'activation = "relu"\noutput = "sigmoid"\nlatent = 16\ng_hidden = [32, 64]\n'
             "d_hidden = [64, 32]\n"
         )
+        dcgan = tmp / "dcgan.toml"
+        dcgan.write_text('model = "dcgan"\nconditional = true\nema = 0.9\n')
         # (run name, extra `gan train` arguments, noise seed)
-        cases = [("reference", [], 1), ("relu-sigmoid", ["--config", config], 2)]
+        cases = [
+            ("reference", [], 1),
+            ("relu-sigmoid", ["--config", config], 2),
+            ("conditional-dcgan-ema", ["--config", dcgan, "--limit", "640"], 3),
+        ]
         try:
             binary = gan_binary()
         except (subprocess.CalledProcessError, Mismatch) as e:

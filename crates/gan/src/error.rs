@@ -102,3 +102,9 @@ pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) 
     let path = path.into();
     move |source| GanError::Io { path, source }
 }
+
+/// Writes `bytes` to `path` atomically with the workspace's one writer
+/// ([`mnist_idx::atomic::write_file`]), an I/O error naming `path`. The folder must exist.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    mnist_idx::atomic::write_file(path, bytes).map_err(io_error(path))
+}

@@ -2,7 +2,6 @@
 //! for handwritten digits, on the `autograd` engine.
 #![warn(missing_docs)]
 
-pub mod atomic;
 pub mod charts;
 pub mod checkpoint;
 pub mod config;

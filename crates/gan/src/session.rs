@@ -6,14 +6,13 @@
 //! comes from the seed and the epoch number, the noise stream's position is saved, and so are
 //! the batch within the epoch, the optimizers' state and the epoch's running sums.
 
-use crate::atomic::write_atomic;
 use crate::charts::{self, TrainingCurves};
 use crate::checkpoint::{self, Checkpoint, CheckpointMeta};
 use crate::config::TrainConfig;
 use crate::data::pixel_range;
 use crate::data::TrainingData;
 use crate::epoch::{EpochMetrics, Progress};
-use crate::error::{GanError, Result};
+use crate::error::{write_atomic, GanError, Result};
 use crate::rng;
 use crate::run::RunDir;
 use crate::train::{Gan, Trainer};

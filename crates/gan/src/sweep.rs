@@ -6,10 +6,9 @@
 //! discriminator loss and accuracy), `grids.png` (each setting's last grid side by side) and
 //! `summary.md` / `summary.csv`.
 
-use crate::atomic::write_atomic;
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::epoch::EpochMetrics;
-use crate::error::{io_error, GanError, Result};
+use crate::error::{io_error, write_atomic, GanError, Result};
 use crate::run::RunDir;
 use crate::session::{saved_history, training_curves};
 use render;

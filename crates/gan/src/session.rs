@@ -12,7 +12,7 @@ use crate::config::TrainConfig;
 use crate::data::pixel_range;
 use crate::data::TrainingData;
 use crate::epoch::{EpochMetrics, Progress};
-use crate::error::{write_atomic, GanError, Result};
+use crate::error::{write_atomic, write_csv, GanError, Result};
 use crate::rng;
 use crate::run::RunDir;
 use crate::train::{Gan, Trainer};
@@ -245,13 +245,12 @@ impl TrainingRun {
     }
 
     fn write_metrics(&self) -> Result<()> {
-        let mut csv = String::from(EpochMetrics::CSV_HEADER);
-        csv.push('\n');
-        for m in &self.trainer.position().history {
-            csv.push_str(&m.csv_row());
-            csv.push('\n');
-        }
-        write_atomic(&self.run.metrics_path(), csv.as_bytes())
+        let history = &self.trainer.position().history;
+        write_csv(
+            &self.run.metrics_path(),
+            EpochMetrics::CSV_COLUMNS,
+            history.iter().map(EpochMetrics::csv_record),
+        )
     }
 
     fn write_plots(&self) -> Result<()> {

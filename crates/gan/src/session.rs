@@ -222,7 +222,12 @@ impl TrainingRun {
         let mut warnings = Vec::new();
         let frames = render::epoch_sample_paths(self.run.samples_dir())?;
         let gif = self.run.path().join("progress.gif");
-        if let Err(e) = render::save_gif_from_pngs(&frames, GIF_FRAME_MS, &gif) {
+        let mut animation = render::GifAnimation::new(GIF_FRAME_MS);
+        let saved = frames
+            .iter()
+            .try_for_each(|png| animation.push_png(png))
+            .and_then(|()| animation.save(&gif));
+        if let Err(e) = saved {
             warnings.push(format!("{} not updated: {e}", gif.display()));
         }
         self.save_checkpoint()?;

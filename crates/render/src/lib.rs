@@ -40,6 +40,7 @@ pub mod grid;
 pub mod image;
 pub mod io;
 mod legend;
+mod number;
 pub mod plot;
 
 pub use animation::{epoch_sample_paths, GifAnimation};

@@ -15,6 +15,7 @@ use render;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use strum::VariantNames;
 
 /// The hyperparameter a sweep varies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ impl Varied {
             Varied::Optimizer => {
                 c.optimizer = value
                     .parse::<OptimizerKind>()
-                    .map_err(|_| bad("adam, rmsprop or sgd"))?;
+                    .map_err(|_| bad(&format!("one of {}", OptimizerKind::VARIANTS.join(", "))))?;
             }
             Varied::Hidden => {
                 let sizes = value

@@ -45,7 +45,7 @@ struct TrainFlags {
     #[arg(long, default_value = classifier::DEFAULT_WEIGHTS)]
     out: PathBuf,
     /// Folder with the MNIST IDX files.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(long, default_value = gan::config::DEFAULT_DATA_DIR)]
     data: PathBuf,
 }
 
@@ -55,7 +55,7 @@ struct TestFlags {
     #[arg(long)]
     weights: Option<PathBuf>,
     /// Folder with the MNIST IDX files.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(long, default_value = gan::config::DEFAULT_DATA_DIR)]
     data: PathBuf,
 }
 

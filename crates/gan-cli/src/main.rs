@@ -16,6 +16,9 @@ mod traverse;
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+/// The parent folder of run and sweep folders unless `--runs` says otherwise.
+const RUNS_DIR: &str = "runs";
+
 #[derive(Parser)]
 #[command(
     name = "gan",

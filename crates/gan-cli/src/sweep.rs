@@ -39,7 +39,7 @@ pub struct SweepArgs {
     #[arg(long)]
     name: Option<String>,
     /// Parent folder of sweep folders.
-    #[arg(long, default_value = "runs")]
+    #[arg(long, default_value = crate::RUNS_DIR)]
     runs: PathBuf,
     /// Replace an existing sweep folder of the same name.
     #[arg(long)]

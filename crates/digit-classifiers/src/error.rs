@@ -65,3 +65,21 @@ pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) 
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     mnist_idx::atomic::write_file(path, bytes).map_err(io_error(path))
 }
+
+/// Writes a CSV file atomically: the `header` line, then one line per record, each field
+/// quoted by the `csv` crate when it holds a comma, a quote or a line break.
+pub(crate) fn write_csv<const N: usize>(
+    path: &Path,
+    header: [&str; N],
+    records: impl IntoIterator<Item = [String; N]>,
+) -> Result<()> {
+    mnist_idx::atomic::write_with(path, |file| {
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(header)?;
+        for record in records {
+            w.write_record(&record)?;
+        }
+        w.flush()
+    })
+    .map_err(io_error(path))
+}

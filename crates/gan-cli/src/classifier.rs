@@ -3,8 +3,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use digit_classifiers::evaluator::{
-    self as classifier, record_path, Classifier, ClassifierRecord, EpochRecord, TrainSettings,
-    Trainer,
+    self as classifier, record_path, Classifier, ClassifierRecord, EpochRecord, EvaluatorTrainer,
+    TrainSettings,
 };
 use metrics::confusion_matrix;
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ struct TrainFlags {
     #[arg(long, default_value = classifier::DEFAULT_WEIGHTS)]
     out: PathBuf,
     /// Folder with the MNIST IDX files.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(long, default_value = gan::config::DEFAULT_DATA_DIR)]
     data: PathBuf,
 }
 
@@ -55,7 +55,7 @@ struct TestFlags {
     #[arg(long)]
     weights: Option<PathBuf>,
     /// Folder with the MNIST IDX files.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(long, default_value = gan::config::DEFAULT_DATA_DIR)]
     data: PathBuf,
 }
 
@@ -89,7 +89,7 @@ fn train(f: TrainFlags) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let mut trainer = Trainer::new(settings, mnist.train.len)?;
+    let mut trainer = EvaluatorTrainer::new(settings, mnist.train.len)?;
     println!(
         "training the evaluator: {} epochs of {} digits, batch {}, lr {}, seed {}",
         f.epochs, mnist.train.len, f.batch, f.lr, f.seed

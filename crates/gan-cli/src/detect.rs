@@ -17,20 +17,22 @@ pub struct DetectArgs {
     #[arg(long)]
     digit: String,
     /// Folder with the MNIST IDX files.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(long, default_value = gan::config::DEFAULT_DATA_DIR)]
     data: PathBuf,
-    /// Hidden layer sizes; 512 for a single hidden layer.
-    #[arg(long, value_delimiter = ',', default_value = "512,256")]
-    hidden: Vec<usize>,
-    #[arg(long, default_value_t = 8)]
+    // Hidden layer sizes (help from `hidden_help`, the default from DetectConfig).
+    #[arg(long, value_delimiter = ',', help = hidden_help())]
+    hidden: Option<Vec<usize>>,
+    /// Passes over the training digits.
+    #[arg(long, default_value_t = DetectConfig::default().epochs)]
     epochs: usize,
-    #[arg(long, default_value_t = 128)]
+    /// Digits per batch.
+    #[arg(long, default_value_t = DetectConfig::default().batch)]
     batch: usize,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = DetectConfig::default().lr)]
     lr: f32,
     /// Seed of the validation split, initial weights, shuffling, shifts and dropout.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DetectConfig::default().seed)]
     seed: u64,
     /// Largest random shift of a training digit, in pixels.
     #[arg(long, default_value_t = DetectConfig::default().shift)]
@@ -59,11 +61,24 @@ pub struct DetectArgs {
     out: PathBuf,
 }
 
+/// The help of `--hidden`, with `DetectConfig`'s default sizes as they are typed.
+fn hidden_help() -> String {
+    let sizes: Vec<String> = DetectConfig::default()
+        .hidden
+        .iter()
+        .map(usize::to_string)
+        .collect();
+    format!(
+        "Hidden layer sizes; 512 for a single hidden layer [default: {}]",
+        sizes.join(",")
+    )
+}
+
 fn config_for(a: &DetectArgs, digit: u8) -> Result<DetectConfig> {
     let defaults = DetectConfig::default();
     let c = DetectConfig {
         digit,
-        hidden: a.hidden.clone(),
+        hidden: a.hidden.clone().unwrap_or_else(|| defaults.hidden.clone()),
         epochs: a.epochs,
         batch: a.batch,
         lr: a.lr,

@@ -36,7 +36,7 @@ pub struct EvalArgs {
     #[arg(long)]
     weights: Option<PathBuf>,
     /// Folder with the MNIST IDX files.
-    #[arg(long, default_value = "data/mnist")]
+    #[arg(long, default_value = gan::config::DEFAULT_DATA_DIR)]
     data: PathBuf,
 }
 

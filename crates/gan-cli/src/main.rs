@@ -14,7 +14,10 @@ mod train;
 mod traverse;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+/// The parent folder of run and sweep folders unless `--runs` says otherwise.
+const RUNS_DIR: &str = "runs";
 
 #[derive(Parser)]
 #[command(
@@ -48,8 +51,20 @@ enum Command {
     Classifier(classifier::ClassifierArgs),
 }
 
+/// The command line, the configuration flags' help showing `TrainConfig::default()`.
+fn command() -> clap::Command {
+    Cli::command()
+        .mut_subcommand("train", |c| config_flags::with_defaults(c, &[]))
+        .mut_subcommand("sweep", |c| {
+            config_flags::with_defaults(c, &sweep::VARIED_FLAGS)
+        })
+}
+
 fn main() {
-    if let Err(e) = run(Cli::parse()) {
+    let mut cmd = command();
+    let matches = cmd.get_matches_mut();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -65,5 +80,82 @@ fn run(cli: Cli) -> Result<()> {
         Command::Idx(args) => idx::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Classifier(args) => classifier::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gan::TrainConfig;
+
+    fn help(subcommand: &str) -> String {
+        let mut cmd = command();
+        cmd.build();
+        cmd.find_subcommand_mut(subcommand)
+            .unwrap()
+            .render_long_help()
+            .to_string()
+    }
+
+    fn error(args: &[&str]) -> String {
+        match command().try_get_matches_from(args) {
+            Ok(_) => panic!("{args:?} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn help_shows_the_defaults_of_train_config() {
+        let d = TrainConfig::default();
+        for sub in ["train", "sweep"] {
+            let text = help(sub);
+            let epochs = format!("Passes over the training digits [default: {}]", d.epochs);
+            assert!(text.contains(&epochs), "{sub}: {text}");
+            let seed = format!("[default: {}]", d.seed);
+            assert!(text.contains(&seed), "{sub}: {text}");
+        }
+        let text = help("train");
+        let batch = format!("Real digits per batch [default: {}]", d.batch);
+        assert!(text.contains(&batch), "{text}");
+        let optimizer = format!("Optimizer of both networks [default: {}]", d.optimizer);
+        assert!(text.contains(&optimizer), "{text}");
+        assert!(text.contains("[default: 2e-4]"), "{text}");
+        assert!(
+            text.contains("[possible values: adam, rmsprop, sgd]"),
+            "{text}"
+        );
+        assert!(text.contains("[possible values: mlp, dcgan]"), "{text}");
+        // The lists a sweep compares have no default.
+        let text = help("sweep");
+        assert!(text.contains("e.g. 32,64,128\n"), "{text}");
+        assert!(
+            text.contains("[possible values: adam, rmsprop, sgd]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn wrong_enum_values_list_the_possible_ones() {
+        let e = error(&["gan", "train", "--optimizer", "adamw"]);
+        assert!(
+            e.contains("'adamw'") && e.contains("adam, rmsprop, sgd"),
+            "{e}"
+        );
+        let e = error(&["gan", "sweep", "--lr", "1e-3,1e-4", "--loss", "wgan"]);
+        assert!(e.contains("'wgan'") && e.contains("bce"), "{e}");
+    }
+
+    #[test]
+    fn model_and_loss_flags_reach_the_config() {
+        let matches = command()
+            .try_get_matches_from(["gan", "train", "--model", "mlp", "--loss", "bce"])
+            .unwrap();
+        let Command::Train(args) = Cli::from_arg_matches(&matches).unwrap().command else {
+            panic!("not train");
+        };
+        let c = args.flags.resolve(TrainConfig::default()).unwrap();
+        assert_eq!((c.model, c.loss), Default::default());
+        assert_eq!(args.flags.model, Some(gan::config::ModelKind::Mlp));
+        assert_eq!(args.flags.loss, Some(gan::loss::GanLoss::Bce));
     }
 }

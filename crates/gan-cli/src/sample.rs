@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 pub struct SampleArgs {
     /// The run folder (e.g. runs/run-001); its latest checkpoint is used.
     run: PathBuf,
-    /// How many digits [default: 64].
-    #[arg(long, conflicts_with = "noise")]
+    // How many digits (help from `n_help`, without --noise: DEFAULT_N).
+    #[arg(long, conflicts_with = "noise", help = n_help())]
     n: Option<usize>,
     /// Seed of the noise (default: the run's seed). The same seed gives the same digits.
     #[arg(long, conflicts_with = "noise")]
@@ -73,6 +73,14 @@ fn format_of(out: &Path) -> Result<Format> {
     })
 }
 
+/// How many digits `gan sample` draws without `--n` or `--noise`.
+const DEFAULT_N: usize = 64;
+
+/// The help of `--n`.
+fn n_help() -> String {
+    format!("How many digits [default: {DEFAULT_N}]")
+}
+
 /// Where the noise comes from, and a few words saying so.
 fn noise_for(a: &SampleArgs, gan: &Gan) -> Result<(Tensor, String)> {
     let latent = gan.config.latent;
@@ -80,7 +88,7 @@ fn noise_for(a: &SampleArgs, gan: &Gan) -> Result<(Tensor, String)> {
         let noise = read_noise(path, latent)?;
         return Ok((noise, format!("noise from {}", path.display())));
     }
-    let n = a.n.unwrap_or(64);
+    let n = a.n.unwrap_or(DEFAULT_N);
     if n == 0 || n > MAX_SAMPLES {
         bail!("--n {n}: ask for between 1 and {MAX_SAMPLES} digits");
     }

@@ -1,12 +1,14 @@
 //! `gan sweep`: one training per value of one hyperparameter, then overlaid plots, the grids
 //! side by side and a summary table.
 
-use crate::config_flags::ConfigFlags;
+use crate::config_flags::{enum_parser, ConfigFlags};
 use crate::interrupt;
 use crate::progress::TrainingProgress;
 use anyhow::{bail, Result};
 use clap::Parser;
-use gan::config::{HiddenActivation, OutputKind};
+use gan::config::ModelKind;
+use gan::config::{HiddenActivation, OptimizerKind, OutputKind};
+use gan::loss::GanLoss;
 use gan::sweep::{self, Setting, SweepPlan, Varied};
 use gan::{GanError, RunDir, TrainConfig, TrainingRun};
 use indicatif::MultiProgress;
@@ -14,14 +16,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+/// The flags that take the list of values a sweep compares (their help shows no default).
+pub const VARIED_FLAGS: [&str; 4] = ["lr", "optimizer", "hidden", "batch"];
+
 /// Flags of `gan sweep`.
 #[derive(Parser)]
 pub struct SweepArgs {
     /// Learning rates to compare (Adam by default), e.g. 2e-5,2e-4,2e-3.
     #[arg(long, group = "varied")]
     lr: Option<String>,
-    /// Optimizers to compare, e.g. adam,rmsprop,sgd.
-    #[arg(long, group = "varied")]
+    // Optimizers to compare; the help lists the names the library knows.
+    #[arg(long, group = "varied", help = optimizer_help())]
     optimizer: Option<String>,
     /// Hidden sizes to compare, separated by ';' (generator sizes, the discriminator mirrored),
     /// e.g. "512;256,512".
@@ -34,7 +39,7 @@ pub struct SweepArgs {
     #[arg(long)]
     name: Option<String>,
     /// Parent folder of sweep folders.
-    #[arg(long, default_value = "runs")]
+    #[arg(long, default_value = crate::RUNS_DIR)]
     runs: PathBuf,
     /// Replace an existing sweep folder of the same name.
     #[arg(long)]
@@ -48,25 +53,31 @@ pub struct SweepArgs {
     /// TOML file with the settings shared by every run; flags win over it.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Passes over the training digits [default: 20].
+    /// Passes over the training digits.
     #[arg(long)]
     epochs: Option<usize>,
-    /// Digits to learn: all, one digit (3) or a list (3,5) [default: all].
+    /// Digits to learn: all, one digit (3) or a list (3,5).
     #[arg(long)]
     digits: Option<String>,
-    /// Length of the noise vector [default: 100].
+    /// Length of the noise vector.
     #[arg(long)]
     latent: Option<usize>,
-    /// Hidden activation: leaky-relu or relu.
-    #[arg(long)]
+    /// The generator and discriminator architecture.
+    #[arg(long, value_parser = enum_parser::<ModelKind>())]
+    model: Option<ModelKind>,
+    /// The GAN loss.
+    #[arg(long, value_parser = enum_parser::<GanLoss>())]
+    loss: Option<GanLoss>,
+    /// Hidden activation.
+    #[arg(long, value_parser = enum_parser::<HiddenActivation>())]
     activation: Option<HiddenActivation>,
-    /// Generator output: tanh or sigmoid.
-    #[arg(long)]
+    /// Generator output: tanh ([-1,1] data) or sigmoid ([0,1] data).
+    #[arg(long, value_parser = enum_parser::<OutputKind>())]
     output: Option<OutputKind>,
-    /// The seed shared by every run [default: 0].
+    /// The seed shared by every run.
     #[arg(long)]
     seed: Option<u64>,
-    /// Folder with the MNIST IDX files [default: data/mnist].
+    /// Folder with the MNIST IDX files.
     #[arg(long)]
     data: Option<String>,
     /// Train on only the first N selected digits (0: all), for quick trials.
@@ -77,6 +88,16 @@ pub struct SweepArgs {
     no_eval: bool,
 }
 
+/// The help of `--optimizer`, naming the optimizers the library knows.
+fn optimizer_help() -> String {
+    let names = <OptimizerKind as strum::VariantNames>::VARIANTS;
+    format!(
+        "Optimizers to compare, e.g. {} [possible values: {}]",
+        names.join(","),
+        names.join(", ")
+    )
+}
+
 impl SweepArgs {
     fn plan(&self) -> Result<SweepPlan> {
         let flags = ConfigFlags {
@@ -84,6 +105,8 @@ impl SweepArgs {
             epochs: self.epochs,
             digits: self.digits.clone(),
             latent: self.latent,
+            model: self.model,
+            loss: self.loss,
             activation: self.activation,
             output: self.output,
             seed: self.seed,

@@ -19,7 +19,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Parent folder of run folders.
-    #[arg(long, default_value = "runs")]
+    #[arg(long, default_value = crate::RUNS_DIR)]
     pub runs: PathBuf,
     /// Replace an existing run folder of the same name.
     #[arg(long)]

@@ -201,7 +201,7 @@ mod tests {
             ..TrainConfig::default()
         };
         let run = RunDir::create(dir, Some("tiny"), false).unwrap();
-        gan::atomic::write_atomic(&run.config_path(), config.to_toml().as_bytes()).unwrap();
+        mnist_idx::atomic::write_file(&run.config_path(), config.to_toml().as_bytes()).unwrap();
         let gan = Gan::new(&config).unwrap();
         checkpoint::save(
             &run.latest_checkpoint(),

@@ -178,8 +178,11 @@ fn a_tiny_sweep_compares_settings_and_resumes() {
     ] {
         assert!(dir.join(file).is_file(), "missing {file}");
     }
-    let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let columns = reader.headers().unwrap().len();
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert!(records.iter().all(|r| r.len() == columns), "{records:?}");
     let out = ok(&["sweep", "--resume", dir.to_str().unwrap(), "--no-eval"]);
     assert!(out.contains("| optimizer sgd |"), "{out}");
 }

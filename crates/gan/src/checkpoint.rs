@@ -7,9 +7,8 @@
 //! configuration (TOML), the epoch, step and position within the epoch, the optimizers' step
 //! counts, the noise stream's position and the metrics so far (JSON).
 
-use crate::atomic::write_atomic;
 use crate::epoch::EpochMetrics;
-use crate::error::{GanError, Result};
+use crate::error::{write_atomic, GanError, Result};
 use crate::rng;
 use crate::train::{Gan, Position, Trainer};
 use autograd::optim::Optimizer;

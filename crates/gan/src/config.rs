@@ -207,6 +207,9 @@ pub struct TrainConfig {
     pub limit: usize,
 }
 
+/// The folder the MNIST IDX files are read from unless told otherwise.
+pub const DEFAULT_DATA_DIR: &str = "data/mnist";
+
 impl Default for TrainConfig {
     fn default() -> TrainConfig {
         TrainConfig {
@@ -236,7 +239,7 @@ impl Default for TrainConfig {
             seed: 0,
             checkpoint_every: 5,
             grid: 8,
-            data_dir: "data/mnist".into(),
+            data_dir: DEFAULT_DATA_DIR.into(),
             eval_every: 0,
             limit: 0,
         }

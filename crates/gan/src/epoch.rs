@@ -80,27 +80,40 @@ pub struct EpochMetrics {
 }
 
 impl EpochMetrics {
-    /// The CSV header line of [`EpochMetrics::csv_row`].
-    pub const CSV_HEADER: &'static str = "epoch,seconds,d_loss,g_loss,d_acc,d_acc_real,d_acc_fake,d_real,d_fake,images_per_sec,fid,class_ratio";
+    /// The column names of `metrics.csv`, in the order of [`EpochMetrics::csv_record`].
+    pub const CSV_COLUMNS: [&'static str; 12] = [
+        "epoch",
+        "seconds",
+        "d_loss",
+        "g_loss",
+        "d_acc",
+        "d_acc_real",
+        "d_acc_fake",
+        "d_real",
+        "d_fake",
+        "images_per_sec",
+        "fid",
+        "class_ratio",
+    ];
 
-    /// The metrics as one CSV line.
-    pub fn csv_row(&self) -> String {
+    /// The metrics as one record of `metrics.csv`, each number formatted to its column's
+    /// precision (FID and class ratio empty when not measured).
+    pub fn csv_record(&self) -> [String; 12] {
         let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
-        format!(
-            "{},{:.3},{:.6},{:.6},{:.4},{:.4},{:.4},{:.4},{:.4},{:.1},{},{}",
-            self.epoch,
-            self.seconds,
-            self.d_loss,
-            self.g_loss,
-            self.d_acc,
-            self.d_acc_real,
-            self.d_acc_fake,
-            self.d_real,
-            self.d_fake,
-            self.images_per_sec,
+        [
+            self.epoch.to_string(),
+            format!("{:.3}", self.seconds),
+            format!("{:.6}", self.d_loss),
+            format!("{:.6}", self.g_loss),
+            format!("{:.4}", self.d_acc),
+            format!("{:.4}", self.d_acc_real),
+            format!("{:.4}", self.d_acc_fake),
+            format!("{:.4}", self.d_real),
+            format!("{:.4}", self.d_fake),
+            format!("{:.1}", self.images_per_sec),
             opt(self.fid),
-            opt(self.class_ratio)
-        )
+            opt(self.class_ratio),
+        ]
     }
 }
 
@@ -136,5 +149,30 @@ impl EpochAccumulator {
             fid: None,
             class_ratio: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_csv_keeps_its_columns_and_number_formats() {
+        let mut m = EpochAccumulator {
+            images: 640,
+            sums: [640.0, 1280.0, 320.0, 480.0, 320.0, 160.0],
+            seconds: 3.2,
+        }
+        .finish(2);
+        m.class_ratio = Some(1.5);
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.csv");
+        crate::error::write_csv(&path, EpochMetrics::CSV_COLUMNS, [m.csv_record()]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "epoch,seconds,d_loss,g_loss,d_acc,d_acc_real,d_acc_fake,d_real,d_fake,\
+             images_per_sec,fid,class_ratio\n\
+             2,3.200,1.000000,2.000000,0.6250,0.5000,0.7500,0.5000,0.2500,200.0,,1.5000\n"
+        );
     }
 }

@@ -45,7 +45,6 @@
 //! resume), as `gan train` does.
 #![warn(missing_docs)]
 
-pub mod atomic;
 pub mod charts;
 pub mod checkpoint;
 pub mod config;

@@ -6,13 +6,12 @@
 //! comes from the seed and the epoch number, the noise stream's position is saved, and so are
 //! the batch within the epoch, the optimizers' state and the epoch's running sums.
 
-use crate::atomic::write_atomic;
 use crate::charts::{self, TrainingCurves};
 use crate::checkpoint::{self, Checkpoint, CheckpointMeta};
 use crate::config::TrainConfig;
 use crate::data::TrainingData;
 use crate::epoch::{EpochMetrics, Progress};
-use crate::error::{GanError, Result};
+use crate::error::{write_atomic, write_csv, GanError, Result};
 use crate::fixed_grid::FixedGrid;
 use crate::run::RunDir;
 use crate::train::{Gan, Trainer};
@@ -215,7 +214,12 @@ impl TrainingRun {
         let mut warnings = Vec::new();
         let frames = render::epoch_sample_paths(self.run.samples_dir())?;
         let gif = self.run.path().join("progress.gif");
-        if let Err(e) = render::save_gif_from_pngs(&frames, GIF_FRAME_MS, &gif) {
+        let mut animation = render::GifAnimation::new(GIF_FRAME_MS);
+        let saved = frames
+            .iter()
+            .try_for_each(|png| animation.push_png(png))
+            .and_then(|()| animation.save(&gif));
+        if let Err(e) = saved {
             warnings.push(format!("{} not updated: {e}", gif.display()));
         }
         self.save_checkpoint()?;
@@ -238,13 +242,12 @@ impl TrainingRun {
     }
 
     fn write_metrics(&self) -> Result<()> {
-        let mut csv = String::from(EpochMetrics::CSV_HEADER);
-        csv.push('\n');
-        for m in &self.trainer.position().history {
-            csv.push_str(&m.csv_row());
-            csv.push('\n');
-        }
-        write_atomic(&self.run.metrics_path(), csv.as_bytes())
+        let history = &self.trainer.position().history;
+        write_csv(
+            &self.run.metrics_path(),
+            EpochMetrics::CSV_COLUMNS,
+            history.iter().map(EpochMetrics::csv_record),
+        )
     }
 
     fn write_plots(&self) -> Result<()> {

@@ -6,16 +6,16 @@
 //! discriminator loss and accuracy), `grids.png` (each setting's last grid side by side) and
 //! `summary.md` / `summary.csv`.
 
-use crate::atomic::write_atomic;
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::epoch::EpochMetrics;
-use crate::error::{io_error, GanError, Result};
+use crate::error::{io_error, write_atomic, write_csv, GanError, Result};
 use crate::run::RunDir;
 use crate::session::{saved_history, training_curves};
 use render;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use strum::VariantNames;
 
 /// The hyperparameter a sweep varies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ impl Varied {
             Varied::Optimizer => {
                 c.optimizer = value
                     .parse::<OptimizerKind>()
-                    .map_err(|_| bad("adam, rmsprop or sgd"))?;
+                    .map_err(|_| bad(&format!("one of {}", OptimizerKind::VARIANTS.join(", "))))?;
             }
             Varied::Hidden => {
                 let sizes = value
@@ -291,7 +291,7 @@ pub fn write_report(dir: &Path, plan: &SweepPlan, rows: &[SettingSummary]) -> Re
     render::save_png(&render::hstack_labeled(&grids)?, &grids_path)?;
     written.push(grids_path);
     let csv_path = dir.join("summary.csv");
-    write_atomic(&csv_path, summary_csv(rows).as_bytes())?;
+    write_csv(&csv_path, SUMMARY_COLUMNS, summary_records(rows))?;
     let md_path = dir.join("summary.md");
     write_atomic(&md_path, summary_markdown(plan, rows).as_bytes())?;
     written.extend([csv_path, md_path]);
@@ -313,32 +313,43 @@ fn skew_text(list: &[DigitShare]) -> String {
         .join(" ")
 }
 
-/// The summary as CSV, one line per setting.
-pub fn summary_csv(rows: &[SettingSummary]) -> String {
-    let mut out = String::from(
-        "setting,epochs,d_loss,g_loss,d_acc_low,d_acc_high,fid,class_ratio,over_produced,under_produced,seconds\n",
-    );
-    for r in rows {
-        let last = r.history.last();
-        let band = r.accuracy_band();
-        let (over, under) = r.quality.as_ref().map(|q| q.skew()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{:.1}",
-            r.setting.label,
-            r.history.len(),
-            opt(last.map(|m| m.d_loss), 4),
-            opt(last.map(|m| m.g_loss), 4),
-            opt(band.map(|b| b.0), 3),
-            opt(band.map(|b| b.1), 3),
-            opt(r.quality.as_ref().map(|q| q.fid), 2),
-            opt(r.quality.as_ref().map(|q| q.class_ratio), 2),
-            skew_text(&over),
-            skew_text(&under),
-            r.seconds()
-        );
-    }
-    out
+/// The column names of `summary.csv`, in the order of [`summary_records`].
+pub const SUMMARY_COLUMNS: [&str; 11] = [
+    "setting",
+    "epochs",
+    "d_loss",
+    "g_loss",
+    "d_acc_low",
+    "d_acc_high",
+    "fid",
+    "class_ratio",
+    "over_produced",
+    "under_produced",
+    "seconds",
+];
+
+/// The records of `summary.csv`, one per setting (numbers formatted, `-` where not measured).
+pub fn summary_records(rows: &[SettingSummary]) -> Vec<[String; 11]> {
+    rows.iter()
+        .map(|r| {
+            let last = r.history.last();
+            let band = r.accuracy_band();
+            let (over, under) = r.quality.as_ref().map(|q| q.skew()).unwrap_or_default();
+            [
+                r.setting.label.clone(),
+                r.history.len().to_string(),
+                opt(last.map(|m| m.d_loss), 4),
+                opt(last.map(|m| m.g_loss), 4),
+                opt(band.map(|b| b.0), 3),
+                opt(band.map(|b| b.1), 3),
+                opt(r.quality.as_ref().map(|q| q.fid), 2),
+                opt(r.quality.as_ref().map(|q| q.class_ratio), 2),
+                skew_text(&over),
+                skew_text(&under),
+                format!("{:.1}", r.seconds()),
+            ]
+        })
+        .collect()
 }
 
 /// The summary as a Markdown page with the table and the pictures.
@@ -452,6 +463,51 @@ mod tests {
         let plan = SweepPlan::new(Varied::Batch, "32,64", TrainConfig::default()).unwrap();
         plan.save(tmp.path()).unwrap();
         assert_eq!(SweepPlan::load(tmp.path()).unwrap(), plan);
+    }
+
+    #[test]
+    fn summary_csv_quotes_labels_with_commas() {
+        let plan = SweepPlan::new(Varied::Hidden, "512;256,512", TrainConfig::default()).unwrap();
+        let metrics = EpochMetrics {
+            epoch: 1,
+            seconds: 2.5,
+            d_loss: 1.25,
+            g_loss: 0.75,
+            d_acc: 0.5,
+            d_acc_real: 0.5,
+            d_acc_fake: 0.5,
+            d_real: 0.5,
+            d_fake: 0.5,
+            images_per_sec: 100.0,
+            fid: None,
+            class_ratio: None,
+        };
+        let rows: Vec<SettingSummary> = plan
+            .settings()
+            .unwrap()
+            .into_iter()
+            .map(|setting| SettingSummary {
+                setting,
+                history: vec![metrics.clone()],
+                quality: None,
+            })
+            .collect();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("summary.csv");
+        write_csv(&path, SUMMARY_COLUMNS, summary_records(&rows)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().nth(2),
+            Some("\"hidden 256,512\",1,1.2500,0.7500,0.500,0.500,-,-,-,-,2.5"),
+            "{text}"
+        );
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        assert_eq!(reader.headers().unwrap(), SUMMARY_COLUMNS.as_slice());
+        let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(records.len(), 2);
+        assert!(records.iter().all(|r| r.len() == SUMMARY_COLUMNS.len()));
+        assert_eq!(&records[1][0], "hidden 256,512");
+        assert_eq!(&records[0][0], "hidden 512");
     }
 
     #[test]

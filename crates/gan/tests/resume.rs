@@ -35,11 +35,16 @@ fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// The metrics without the timing columns (seconds, images per second).
 fn metrics_without_timing(run: &Path) -> Vec<String> {
-    std::fs::read_to_string(run.join("metrics.csv"))
-        .unwrap()
-        .lines()
-        .map(|line| {
-            line.split(',')
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(run.join("metrics.csv"))
+        .unwrap();
+    reader
+        .records()
+        .map(|record| {
+            record
+                .unwrap()
+                .iter()
                 .enumerate()
                 .filter(|(i, _)| *i != 1 && *i != 9)
                 .map(|(_, v)| v)

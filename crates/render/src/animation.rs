@@ -1,13 +1,18 @@
 //! Looping GIF animations of grayscale frames, e.g. the sample grid of every epoch.
 //!
-//! The training loop saves `samples/epoch-0001.png`, `samples/epoch-0002.png`, ... and after
-//! each epoch rebuilds the animation from all of them:
+//! [`GifAnimation`] is the one way to make a GIF: push frames (images with
+//! [`GifAnimation::push`], PNG files with [`GifAnimation::push_png`]), then
+//! [`GifAnimation::save`]. The training loop saves `samples/epoch-0001.png`,
+//! `samples/epoch-0002.png`, ... and after each epoch rebuilds the animation from all of them:
 //!
 //! ```no_run
-//! use render::{epoch_sample_paths, save_gif_from_pngs};
+//! use render::{epoch_sample_paths, GifAnimation};
 //! # fn main() -> Result<(), render::RenderError> {
-//! let frames = epoch_sample_paths("runs/x/samples")?;
-//! save_gif_from_pngs(&frames, 500, "runs/x/progress.gif")?;
+//! let mut gif = GifAnimation::new(500);
+//! for png in epoch_sample_paths("runs/x/samples")? {
+//!     gif.push_png(png)?;
+//! }
+//! gif.save("runs/x/progress.gif")?;
 //! # Ok(())
 //! # }
 //! ```
@@ -23,7 +28,8 @@ pub const LAST_FRAME_HOLD: u32 = 3;
 
 /// An animation built one frame at a time, then saved with [`GifAnimation::save`].
 ///
-/// All frames must have the size of the first.
+/// All frames must have the size of the first; they are held in memory until saved (a frame
+/// of 8 × 8 digits is about 60 KB).
 #[derive(Debug, Clone)]
 pub struct GifAnimation {
     frames: Vec<GrayImage>,
@@ -83,6 +89,8 @@ impl GifAnimation {
     }
 
     /// Writes the animation as a GIF looping forever at `path`, atomically.
+    ///
+    /// Errors when no frame was pushed or when a side exceeds 65535 pixels.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let n = self.frames.len();
@@ -92,48 +100,6 @@ impl GifAnimation {
         }
         enc.finish()
     }
-}
-
-/// Writes `frames` as a GIF that loops forever at `path`, atomically: each frame shows
-/// `delay_ms` milliseconds (rounded to 10 ms), the last one three times as long.
-///
-/// Errors when `frames` is empty, when frames differ in size, or when a side exceeds 65535.
-pub fn save_gif(frames: &[GrayImage], delay_ms: u32, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let first = frames.first();
-    for (i, frame) in frames.iter().enumerate() {
-        frame.check()?;
-        if let Some(first) = first {
-            check_same_size(first, frame, i, None)?;
-        }
-    }
-    let mut enc = GifWriter::new(path, first, delay_ms)?;
-    for (i, frame) in frames.iter().enumerate() {
-        enc.frame(frame, i + 1 == frames.len(), LAST_FRAME_HOLD)?;
-    }
-    enc.finish()
-}
-
-/// Like [`save_gif`] with frames read from PNG files, one at a time (memory stays at one frame
-/// plus the compressed GIF).
-pub fn save_gif_from_pngs<P: AsRef<Path>>(
-    pngs: &[P],
-    delay_ms: u32,
-    path: impl AsRef<Path>,
-) -> Result<()> {
-    let path = path.as_ref();
-    let Some(first_path) = pngs.first() else {
-        return Err(no_frames(path));
-    };
-    let first = load_png_gray(first_path)?;
-    let mut enc = GifWriter::new(path, Some(&first), delay_ms)?;
-    enc.frame(&first, pngs.len() == 1, LAST_FRAME_HOLD)?;
-    for (i, png) in pngs.iter().enumerate().skip(1) {
-        let frame = load_png_gray(png)?;
-        check_same_size(&first, &frame, i, Some(png.as_ref()))?;
-        enc.frame(&frame, i + 1 == pngs.len(), LAST_FRAME_HOLD)?;
-    }
-    enc.finish()
 }
 
 /// The files `epoch-<N>.png` in `dir`, in increasing order of `N` (so `epoch-10000.png`
@@ -281,8 +247,11 @@ mod tests {
     fn gif_round_trip_loops_and_holds_last_frame() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("progress.gif");
-        let frames = vec![frame(5, 4, 0), frame(5, 4, 128), frame(5, 4, 255)];
-        save_gif(&frames, 200, &path).unwrap();
+        let mut gif = GifAnimation::new(200);
+        for level in [0, 128, 255] {
+            gif.push(frame(5, 4, level)).unwrap();
+        }
+        gif.save(&path).unwrap();
         let (decoded, delays, repeat) = decode(&path);
         assert_eq!(decoded.len(), 3);
         assert_eq!(decoded[1], vec![128; 20]);
@@ -299,19 +268,18 @@ mod tests {
     fn gif_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.gif");
-        let msg = save_gif(&[], 100, &path).unwrap_err().to_string();
+        let msg = GifAnimation::new(100).save(&path).unwrap_err().to_string();
         assert!(msg.contains("at least one frame"), "{msg}");
-        let frames = vec![
-            frame(254, 254, 0),
-            frame(254, 254, 0),
-            frame(254, 254, 0),
-            frame(100, 100, 0),
-        ];
-        let msg = save_gif(&frames, 100, &path).unwrap_err().to_string();
+        let mut gif = GifAnimation::new(100);
+        for _ in 0..3 {
+            gif.push(frame(254, 254, 0)).unwrap();
+        }
+        let msg = gif.push(frame(100, 100, 0)).unwrap_err().to_string();
         assert_eq!(
             msg,
             "frames have different sizes: 0 is 254x254, 3 is 100x100"
         );
+        assert_eq!(gif.len(), 3);
         assert!(!path.exists());
     }
 
@@ -342,7 +310,11 @@ mod tests {
             ]
         );
         let gif_path = dir.path().join("progress.gif");
-        save_gif_from_pngs(&paths, 500, &gif_path).unwrap();
+        let mut gif = GifAnimation::new(500);
+        for p in &paths {
+            gif.push_png(p).unwrap();
+        }
+        gif.save(&gif_path).unwrap();
         let (decoded, delays, _) = decode(&gif_path);
         let firsts: Vec<u8> = decoded.iter().map(|f| f[0]).collect();
         assert_eq!(firsts, vec![10, 20, 100, 200]);
@@ -352,7 +324,10 @@ mod tests {
         let odd = dir.path().join("epoch-0003.png");
         save_png(&frame(4, 4, 0), &odd).unwrap();
         let paths = epoch_sample_paths(dir.path()).unwrap();
-        let msg = save_gif_from_pngs(&paths, 500, &gif_path)
+        let mut gif = GifAnimation::new(500);
+        let msg = paths
+            .iter()
+            .try_for_each(|p| gif.push_png(p))
             .unwrap_err()
             .to_string();
         assert!(

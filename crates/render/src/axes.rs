@@ -1,4 +1,4 @@
-//! Axis ranges and tick labels shared by the line and bar charts.
+//! Axis ranges shared by the line and bar charts (tick labels: [`crate::number`]).
 
 use super::{RenderError, Result};
 
@@ -36,42 +36,6 @@ pub(crate) fn padded(values: impl Iterator<Item = f64>, frac: f64, flat: f64) ->
     (lo - span * frac, hi + span * frac)
 }
 
-/// A tick formatter with as few decimals as show every tick exactly (0.2 → one, 5 → none,
-/// 0.25 → two), scientific notation for very large or very small numbers.
-pub(crate) fn tick_formatter(ticks: &[f64]) -> impl Fn(&f64) -> String {
-    let step = ticks
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(f64::INFINITY, f64::min);
-    let largest = ticks.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let scientific = largest >= 1e6 || (step.is_finite() && step < 1e-4) || largest < 1e-4;
-    let tolerance = if step.is_finite() {
-        step * 1e-6
-    } else {
-        largest * 1e-9
-    };
-    let decimals = (0..=6)
-        .find(|&d| {
-            let k = 10f64.powi(d);
-            ticks
-                .iter()
-                .all(|v| ((v * k).round() / k - v).abs() <= tolerance)
-        })
-        .unwrap_or(6) as usize;
-    move |v: &f64| {
-        let s = if scientific && *v != 0.0 {
-            format!("{v:.1e}")
-        } else {
-            format!("{v:.decimals$}")
-        };
-        // No "-0.0": a tick at zero is zero.
-        match s.strip_prefix('-') {
-            Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
-            _ => s,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,24 +49,5 @@ mod tests {
         assert_eq!(padded([0.0, 10.0].into_iter(), 0.05, 0.5), (-0.5, 10.5));
         let (lo, hi) = padded([f64::MAX, -f64::MAX].into_iter(), 0.05, 0.5);
         assert!((hi - lo).is_finite());
-    }
-
-    #[test]
-    fn tick_labels_have_the_needed_decimals() {
-        let f = tick_formatter(&[0.0, 0.2, 0.4]);
-        assert_eq!(
-            (f(&0.2), f(&0.0), f(&-0.0)),
-            ("0.2".into(), "0.0".into(), "0.0".into())
-        );
-        let f = tick_formatter(&[0.0, 0.25, 0.5]);
-        assert_eq!(f(&0.25), "0.25");
-        let f = tick_formatter(&[0.7, 0.8, 0.9]);
-        assert_eq!(f(&0.8), "0.8");
-        let f = tick_formatter(&[0.0, 5.0, 10.0]);
-        assert_eq!(f(&10.0), "10");
-        let f = tick_formatter(&[0.64, 0.66, 0.68]);
-        assert_eq!(f(&0.66), "0.66");
-        let f = tick_formatter(&[1e-5, 2e-5]);
-        assert_eq!(f(&1e-5), "1.0e-5");
     }
 }

@@ -6,10 +6,11 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axes::{check_chart_size, tick_formatter};
-use super::canvas::{draw_rgb, fmt_number, msg, series_color, TextSizes, FONT, INK};
+use super::axes::check_chart_size;
+use super::canvas::{draw_rgb, msg, series_color, TextSizes, FONT, INK};
 use super::io::save_rgb_png;
 use super::legend::{draw_legend, LegendEntry};
+use super::number::{tick_labels, value_label};
 
 /// Colour of the reference line and its legend entry.
 const REF_GREY: RGBColor = RGBColor(90, 90, 90);
@@ -125,7 +126,7 @@ pub fn save_bar_chart(
             .map_err(msg)?;
         let legend: Vec<LegendEntry> = reference
             .map(|(y, label)| {
-                let text = format!("{label}: {}", fmt_number(*y));
+                let text = format!("{label}: {}", value_label(*y));
                 LegendEntry::new(text, REF_GREY, true)
             })
             .into_iter()
@@ -137,7 +138,7 @@ pub fn save_bar_chart(
             let r: plotters::coord::types::RangedCoordf64 = (y_range.0..y_range.1).into();
             r.key_points(8usize)
         };
-        let fmt_y = tick_formatter(&y_ticks);
+        let fmt_y = tick_labels(&y_ticks);
         let tick_font = (FONT, sizes.tick).into_font();
         let widest = y_ticks
             .iter()
@@ -217,9 +218,9 @@ pub fn save_bar_chart(
                 let (text, y, anchor, dy) = if !v.is_finite() {
                     ("n/a".to_string(), 0.0, VPos::Bottom, -4)
                 } else if v >= 0.0 {
-                    (fmt_number(v), v, VPos::Bottom, -4)
+                    (value_label(v), v, VPos::Bottom, -4)
                 } else {
-                    (fmt_number(v), v, VPos::Top, 4)
+                    (value_label(v), v, VPos::Top, 4)
                 };
                 // A white box behind the text keeps it readable over the reference line.
                 let (w, h) = font.font.box_size(&text).map_err(msg)?;

@@ -116,46 +116,9 @@ impl TextSizes {
     }
 }
 
-/// Formats a tick or bar value compactly: `0.25`, `1200`, `1.5e-5`.
-pub(crate) fn fmt_number(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_string();
-    }
-    let a = v.abs();
-    if !(1e-3..1e6).contains(&a) {
-        let s = format!("{v:.1e}");
-        return s.replace(".0e", "e");
-    }
-    let s = if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    };
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_short() {
-        assert_eq!(fmt_number(0.0), "0");
-        assert_eq!(fmt_number(0.5), "0.5");
-        assert_eq!(fmt_number(1000.0), "1000");
-        assert_eq!(fmt_number(2.25), "2.25");
-        assert_eq!(fmt_number(12.5), "12.5");
-        assert_eq!(fmt_number(-0.125), "-0.125");
-        assert_eq!(fmt_number(2e-5), "2e-5");
-    }
 
     #[test]
     fn font_registration_is_idempotent_across_threads() {

@@ -133,8 +133,11 @@ fn write_gallery(dir: &Path) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     save_png(&hstack_labeled(&sheets)?, dir.join("sweep.png"))?;
-    let frames: Vec<GrayImage> = sheets.into_iter().map(|(_, g)| g).collect();
-    save_gif(&frames, 400, dir.join("progress.gif"))?;
+    let mut gif = GifAnimation::new(400);
+    for (_, grid) in sheets {
+        gif.push(grid)?;
+    }
+    gif.save(dir.join("progress.gif"))?;
 
     // (f) awkward charts.
     let edge = dir.join("edge");

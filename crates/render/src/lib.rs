@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`grid`] | a grid of digits as an 8-bit grayscale image ([`digit_grid_f32`], [`digit_grid_u8`]) |
 //! | [`io`] | PNG in and out ([`save_png`], [`load_png_gray`]) |
-//! | [`animation`] | a looping GIF of grids ([`save_gif`], [`save_gif_from_pngs`]) |
+//! | [`animation`] | a looping GIF of grids ([`GifAnimation`]) |
 //! | [`plot`] | line charts ([`save_line_chart`]) |
 //! | [`bar`] | bar charts, e.g. the class histogram ([`save_bar_chart`]) |
 //! | [`compose`] | grids side by side or stacked with captions, labelled rows ([`hstack_labeled`], [`vstack_labeled`], [`label_rows`]) |
@@ -40,9 +40,10 @@ pub mod grid;
 pub mod image;
 pub mod io;
 mod legend;
+mod number;
 pub mod plot;
 
-pub use animation::{epoch_sample_paths, save_gif, save_gif_from_pngs, GifAnimation};
+pub use animation::{epoch_sample_paths, GifAnimation};
 pub use axes::MIN_CHART_SIZE;
 pub use bar::{save_bar_chart, BarChart};
 pub use compose::{hstack_labeled, label_rows, row_label_width, vstack_labeled};

@@ -8,10 +8,11 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axes::{check_chart_size, padded, tick_formatter};
+use super::axes::{check_chart_size, padded};
 use super::canvas::{draw_rgb, msg, series_color, TextSizes, FONT, INK};
 use super::io::save_rgb_png;
 use super::legend::{draw_legend, LegendEntry};
+use super::number::tick_labels;
 use super::{RenderError, Result};
 
 /// Colour of reference lines and their legend entries.
@@ -187,7 +188,7 @@ pub(crate) fn render_line_chart(
             10
         };
         let x_ticks = x_coord.key_points(x_hint);
-        let (fmt_x, fmt_y) = (tick_formatter(&x_ticks), tick_formatter(&y_ticks));
+        let (fmt_x, fmt_y) = (tick_labels(&x_ticks), tick_labels(&y_ticks));
         let tick_font = (FONT, sizes.tick).into_font();
         let widest = y_ticks
             .iter()

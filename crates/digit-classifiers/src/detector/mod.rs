@@ -47,7 +47,9 @@ mod train;
 pub use counts::{best_f1_threshold, BinaryCounts};
 pub use data::{Digits, Pixels, TrainValSplit};
 pub use model::{Detector, DetectorNet};
-pub use table::{table_csv, table_markdown, write_tables, TABLE_CSV, TABLE_MARKDOWN};
+pub use table::{
+    table_markdown, table_records, write_tables, TABLE_COLUMNS, TABLE_CSV, TABLE_MARKDOWN,
+};
 pub use train::{train_detector, DetectData, DetectOutcome, DetectTrainer, EpochFigures};
 
 use crate::error::{Error, Result};

@@ -23,7 +23,7 @@ mod train;
 mod weights;
 
 pub use model::{CLASSES, DROPOUT, FEATURE_DIM};
-pub use train::{accuracy, EpochReport, TrainSettings, Trainer};
+pub use train::{accuracy, EvaluatorEpoch, EvaluatorTrainer, TrainSettings};
 pub use weights::{
     record_path, sha256_hex, verify_sha256, ClassifierRecord, EpochRecord, WEIGHTS_FORMAT,
 };

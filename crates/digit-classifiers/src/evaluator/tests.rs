@@ -24,7 +24,7 @@ fn a_few_training_steps_lower_the_loss() {
         max_shift: 0,
         ..TrainSettings::default()
     };
-    let mut trainer = Trainer::new(settings, n).unwrap();
+    let mut trainer = EvaluatorTrainer::new(settings, n).unwrap();
     let first = trainer.train_epoch(images, labels).unwrap();
     let mut last = first;
     for _ in 1..settings.epochs {
@@ -51,13 +51,13 @@ fn the_same_seed_gives_the_same_weights_and_bytes() {
         ..TrainSettings::default()
     };
     let run = || {
-        let mut t = Trainer::new(settings, n).unwrap();
+        let mut t = EvaluatorTrainer::new(settings, n).unwrap();
         t.train_epoch(images, labels).unwrap();
         weights::encode(t.into_classifier().params()).unwrap()
     };
     let (a, b) = (run(), run());
     assert_eq!(sha256_hex(&a), sha256_hex(&b));
-    let other = Trainer::new(
+    let other = EvaluatorTrainer::new(
         TrainSettings {
             seed: 2,
             ..settings

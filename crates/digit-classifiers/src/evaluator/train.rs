@@ -83,7 +83,7 @@ impl TrainSettings {
 
 /// Figures of one training epoch.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochReport {
+pub struct EvaluatorEpoch {
     /// 1-based epoch.
     pub epoch: usize,
     /// Mean cross-entropy over the epoch's batches.
@@ -95,7 +95,7 @@ pub struct EpochReport {
 }
 
 /// Trains a [`Classifier`] epoch by epoch.
-pub struct Trainer {
+pub struct EvaluatorTrainer {
     classifier: Classifier,
     settings: TrainSettings,
     optimizer: Optimizer,
@@ -108,9 +108,9 @@ pub struct Trainer {
     batch_y: Vec<usize>,
 }
 
-impl Trainer {
+impl EvaluatorTrainer {
     /// A fresh evaluator (initialised from `settings.seed`) ready to train on `train_len` digits.
-    pub fn new(settings: TrainSettings, train_len: usize) -> Result<Trainer> {
+    pub fn new(settings: TrainSettings, train_len: usize) -> Result<EvaluatorTrainer> {
         settings.validate()?;
         if train_len == 0 {
             return Err(Error::Invalid("no training digits".into()));
@@ -129,7 +129,7 @@ impl Trainer {
         let optimizer = Optimizer::new(opt, ids, &classifier.params)?;
         let grads = Gradients::zeros_like(&classifier.params);
         let per_epoch = train_len.div_ceil(settings.batch) as u64;
-        Ok(Trainer {
+        Ok(EvaluatorTrainer {
             classifier,
             settings,
             optimizer,
@@ -159,7 +159,7 @@ impl Trainer {
     }
 
     /// One pass over `images` (`labels.len()` digits of 784 u8 pixels) in a fresh random order.
-    pub fn train_epoch(&mut self, images: &[u8], labels: &[u8]) -> Result<EpochReport> {
+    pub fn train_epoch(&mut self, images: &[u8], labels: &[u8]) -> Result<EvaluatorEpoch> {
         let n = labels.len();
         if images.len() != n * PIXELS || n == 0 {
             return Err(Error::Evaluator(format!(
@@ -183,7 +183,7 @@ impl Trainer {
             correct += right;
         }
         self.epoch += 1;
-        Ok(EpochReport {
+        Ok(EvaluatorEpoch {
             epoch: self.epoch,
             loss: loss_sum / batches as f64,
             train_accuracy: correct as f64 / n as f64,

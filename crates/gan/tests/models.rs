@@ -89,7 +89,7 @@ fn every_model_trains_saves_and_loads() {
 }
 
 #[test]
-fn projection_discriminators_train_save_and_load() {
+fn projection_and_concatenation_discriminators_train_save_and_load() {
     use gan::config::Conditioning;
     for model in [ModelKind::Mlp, ModelKind::Dcgan] {
         let c = TrainConfig {
@@ -106,6 +106,17 @@ fn projection_discriminators_train_save_and_load() {
         let first = gan.params.find("discriminator.layers.0.weight").unwrap();
         let inputs = gan.params.get(first).shape()[1];
         assert_eq!(inputs, if model == ModelKind::Mlp { 784 } else { 1 });
+        // Concatenation instead: no embedding, the label enters with the pixels.
+        let c = TrainConfig {
+            conditioning: Conditioning::Concat,
+            ..c
+        };
+        train_save_load(&c);
+        let gan = Gan::new(&c).unwrap();
+        assert!(gan.params.find("discriminator.embed.weight").is_none());
+        let first = gan.params.find("discriminator.layers.0.weight").unwrap();
+        let inputs = gan.params.get(first).shape()[1];
+        assert_eq!(inputs, if model == ModelKind::Mlp { 794 } else { 11 });
     }
 }
 

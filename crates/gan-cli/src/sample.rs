@@ -148,7 +148,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         );
     }
     let run = RunDir::open(&a.run)?;
-    let mut gan = run.load_gan()?;
+    let mut gan = crate::load_run_gan(&run)?;
     let (noise, source) = noise_for(&a, &gan)?;
     let n = noise.dim(0);
     let pixels = generate_all(&mut gan, &noise)?;

@@ -48,10 +48,13 @@
 pub mod atomic;
 pub mod charts;
 pub mod checkpoint;
+pub mod cleanup;
 pub mod config;
 pub mod data;
 pub mod epoch;
 pub mod error;
+pub mod limits;
+pub mod lock;
 pub mod loss;
 pub mod model;
 pub mod rng;

@@ -409,3 +409,19 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str, key: &str, path: &Path)
         reason: format!("unreadable {key}: {e}"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_round_trips_exactly() {
+        // Values whose shortest printing needs all 17 digits: without serde_json's
+        // float_roundtrip, parsing them back could differ in the last bit.
+        let values = [0.1 + 0.2, 1.0 / 3.0, 2.0f64.sqrt(), 6.02214076e23, 5e-324];
+        for v in values {
+            let back: f64 = from_json(&to_json(&v).unwrap(), "v", Path::new("x")).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{v}");
+        }
+    }
+}

@@ -384,6 +384,14 @@ pub fn saved_history(run: &RunDir) -> Result<Vec<EpochMetrics>> {
 }
 
 fn load_data(config: &TrainConfig) -> Result<TrainingData> {
+    let dir = Path::new(&config.data_dir);
+    if dir.exists() && !dir.is_dir() {
+        return Err(GanError::Config(format!(
+            "data_dir (--data) {} is a file, not a folder: give the folder that holds the MNIST \
+             IDX files (e.g. --data data/mnist)",
+            dir.display()
+        )));
+    }
     let mut data = TrainingData::load(&config.data_dir, &config.digit_list()?)?;
     data.truncate(config.limit);
     Ok(data)

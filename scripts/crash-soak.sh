@@ -47,7 +47,7 @@ last_step=-1
 in_write=0
 start=(train --runs "$work" --name soak "${settings[@]}")
 for ((k = 1; k <= kills; k++)); do
-  if ((k % 2 == 0)); then slow=40; else slow=0; fi
+  if ((k % 2 == 0)); then slow=150; else slow=0; fi
   if ((k == 1)); then args=("${start[@]}"); else args=(train --resume "$run"); fi
   if ((slow > 0)); then
     GAN_TEST_SLOW_WRITE_MS=$slow "$bin" "${args[@]}" > /dev/null 2>&1 &

@@ -354,13 +354,15 @@ impl TrainingRun {
         meta.set_position(t.position(), opt_g, opt_d)?;
         let opts = [("generator", opt_g), ("discriminator", opt_d)];
         let latest = self.run.latest_checkpoint();
-        checkpoint::save(&latest, &t.gan().params, &opts, &meta)?;
         let every = t.config().checkpoint_every;
         let p = t.position();
+        // The epoch's checkpoint first, `latest` last: a kill between the two then resumes
+        // from the previous epoch and writes both again (the other order lost epoch-NNNN).
         if p.batch_in_epoch == 0 && every > 0 && p.epoch % every == 0 {
             let path = self.run.epoch_checkpoint(p.epoch);
             checkpoint::save(&path, &t.gan().params, &opts, &meta)?;
         }
+        checkpoint::save(&latest, &t.gan().params, &opts, &meta)?;
         Ok(latest)
     }
 }

@@ -82,4 +82,4 @@ pub use ops::parallel::join;
 pub use params::{Gradients, ParamId, ParamStore};
 pub use pool::BufferPool;
 pub use tape::Tape;
-pub use tensor::{numel, Tensor};
+pub use tensor::{checked_numel, numel, Tensor};

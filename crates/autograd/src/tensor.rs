@@ -12,14 +12,25 @@ pub struct Tensor {
 }
 
 /// The number of elements a shape holds (1 for a scalar shape `[]`).
+///
+/// # Panics
+/// When the count does not fit a `usize`: no tensor can hold that many elements, and a wrapped
+/// count would allocate the wrong size. Callers that take shapes from users or files check them
+/// first with [`checked_numel`] (the `gan` crate bounds every size before building anything).
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    checked_numel(shape)
+        .unwrap_or_else(|| panic!("a tensor of shape {shape:?} has more elements than memory"))
+}
+
+/// The number of elements a shape holds, or `None` when it does not fit a `usize`.
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
 impl Tensor {
     /// A tensor from values in row-major order; fails when the length does not match the shape.
     pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Result<Tensor> {
-        let expected = numel(shape);
+        let expected = checked_numel(shape).unwrap_or(usize::MAX);
         if expected != data.len() {
             return Err(Error::DataLength {
                 shape: shape.to_vec(),
@@ -114,10 +125,10 @@ impl Tensor {
 
     /// The same values under another shape with as many elements.
     pub fn reshaped(mut self, shape: &[usize]) -> Result<Tensor> {
-        if numel(shape) != self.data.len() {
+        if checked_numel(shape) != Some(self.data.len()) {
             return Err(Error::DataLength {
                 shape: shape.to_vec(),
-                expected: numel(shape),
+                expected: checked_numel(shape).unwrap_or(usize::MAX),
                 found: self.data.len(),
             });
         }
@@ -152,6 +163,16 @@ impl Tensor {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn element_counts_are_checked() {
+        assert_eq!(checked_numel(&[]), Some(1));
+        assert_eq!(checked_numel(&[3, 4]), Some(12));
+        assert_eq!(checked_numel(&[usize::MAX, 2]), None);
+        assert!(Tensor::from_vec(&[usize::MAX, 2], vec![0.0; 2]).is_err());
+        let wrapped = std::panic::catch_unwind(|| numel(&[1 << 40, 1 << 40]));
+        assert!(wrapped.is_err());
+    }
 
     #[test]
     fn from_vec_checks_length() {

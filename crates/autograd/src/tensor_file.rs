@@ -140,6 +140,15 @@ impl<'a> TensorFile<'a> {
             .collect()
     }
 
+    /// The stored bytes of tensor `name` (f32 little-endian for the tensors [`encode`] writes),
+    /// e.g. to verify a checksum before anything is loaded.
+    pub fn raw(&self, name: &str) -> Result<&'a [u8]> {
+        self.tensors
+            .tensor(name)
+            .map(|view| view.data())
+            .map_err(|_| bad(format!("has no tensor '{name}'")))
+    }
+
     /// Copies the f32 tensor `name` into `target`, which must have its shape.
     pub fn read_into(&self, name: &str, target: &mut Tensor) -> Result<()> {
         let view = self

@@ -52,7 +52,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let (source, digits, requested, n, seed, json) = match (&a.run, &a.samples) {
         (Some(run), _) => {
             let run = RunDir::open(run)?;
-            let mut gan = run.load_gan()?;
+            let mut gan = crate::load_run_gan(&run)?;
             let seed = a.seed.unwrap_or(gan.config.seed);
             // A conditional run's samples cycle through its digits: 1,000 of each of ten.
             let requested = match gan.generator.conditional() {
@@ -147,13 +147,20 @@ pub fn run(a: EvalArgs) -> Result<()> {
         conditional,
         seconds: start.elapsed().as_secs_f64(),
     };
-    let png = report.save(&json)?;
+    // The figures first: they are the result, and are not lost when the files cannot be
+    // written (a read-only run folder).
     println!(
         "{n} digits from {} (seed {seed}); figures on the evaluator's 128-D features, \
          against {}:\n",
         report.source, report.reference
     );
     print!("{}", report.table());
+    let png = report.save(&json).with_context(|| {
+        format!(
+            "the figures above could not be saved to {} (choose another file with --json)",
+            json.display()
+        )
+    })?;
     println!(
         "\nwrote {} and {} ({:.1} s)",
         json.display(),

@@ -26,6 +26,16 @@ pub fn run(a: IdxArgs) -> Result<()> {
     match a.command {
         IdxCommand::Info { files } => {
             for file in files {
+                // A FIFO or a device could block the read forever (a FIFO without a writer):
+                // only regular files (or links to them) are read.
+                let meta = std::fs::metadata(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                if !meta.is_file() {
+                    anyhow::bail!(
+                        "{}: not a regular file (a folder, FIFO or device); give an IDX file",
+                        file.display()
+                    );
+                }
                 let summary = mnist_idx::summary(&file)
                     .with_context(|| format!("cannot summarise {}", file.display()))?;
                 println!("{}:\n{summary}", file.display());

@@ -70,6 +70,16 @@ fn main() {
     }
 }
 
+/// The networks of a run's latest checkpoint (built from the configuration stored in it), with
+/// what could not be verified printed as warnings.
+pub(crate) fn load_run_gan(run: &gan::RunDir) -> Result<gan::Gan> {
+    let (gan, warnings) = run.load_gan_with_warnings()?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(gan)
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run(*args),

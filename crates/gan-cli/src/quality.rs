@@ -78,6 +78,13 @@ pub fn sweep_evaluator(
         let Some(meter) = meter.as_mut() else {
             return Ok(None);
         };
+        if crate::interrupt::stop_requested() {
+            return Err(gan::GanError::InvalidInput(format!(
+                "interrupted during the sweep's evaluation (before {}); every run is trained \
+                 and kept: `gan sweep --resume` on the sweep folder evaluates them again",
+                run.path().display()
+            )));
+        }
         let q = meter.measure(&mut run.load_gan()?)?;
         Ok(Some(SettingQuality {
             fid: q.fid,

@@ -191,9 +191,17 @@ pub fn run(a: SampleArgs) -> Result<()> {
         );
     }
     let run = RunDir::open(&a.run)?;
-    let mut gan = run.load_gan()?;
+    let mut gan = crate::load_run_gan(&run)?;
     let (noise, source) = noise_for(&a, &gan)?;
     let n = noise.dim(0);
+    let cols = (n as f64).sqrt().ceil() as usize;
+    let layout = GridLayout::for_count(n, cols);
+    if matches!(format, Format::Png) {
+        // Refuse a grid too large for a PNG before computing any digit.
+        layout.grid_size(28, 28).with_context(|| {
+            format!("--n {n} digits do not fit one PNG grid: write an .idx file instead")
+        })?;
+    }
     let labels = labels_for(a.digit, &gan, n, &a.run)?;
     if a.labels_out.is_some() && labels.is_none() {
         bail!(
@@ -204,8 +212,6 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let pixels = generate_all(&mut gan, &noise, labels.as_deref())?;
     match format {
         Format::Png => {
-            let cols = (n as f64).sqrt().ceil() as usize;
-            let layout = GridLayout::for_count(n, cols);
             let mut cells = gan::data::pixels_to_u8(&pixels, gan.config.output);
             cells.resize(layout.rows * layout.cols * IMAGE_PIXELS, 0);
             let grid = render::digit_grid_u8(&cells, 28, 28, &layout)?;

@@ -34,7 +34,7 @@ pub struct TrainArgs {
 pub fn run(a: TrainArgs) -> Result<()> {
     let mut session = match &a.resume {
         Some(dir) => {
-            let run = RunDir::open(dir)?;
+            let run = RunDir::open_for_resume(dir)?;
             let config = a.flags.resolve(run.config()?)?;
             let session = TrainingRun::resume(run, &config)?;
             let t = session.trainer();
@@ -59,6 +59,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
             session
         }
     };
+    for w in session.warnings() {
+        eprintln!("warning: {w}");
+    }
     crate::quality::attach_probe(&mut session)?;
     let epochs = session.trainer().config().epochs;
     let progress = TrainingProgress::new(session.steps_left(), epochs, "");

@@ -145,7 +145,7 @@ fn check(a: &TraverseArgs) -> Result<()> {
 pub fn run(a: TraverseArgs) -> Result<()> {
     check(&a)?;
     let run = RunDir::open(&a.run)?;
-    let mut gan = run.load_gan()?;
+    let mut gan = crate::load_run_gan(&run)?;
     let seed = a.seed.unwrap_or(gan.config.seed);
     let sheet = SheetOptions {
         sections: a.mode.sections(),
@@ -203,13 +203,10 @@ mod tests {
         let run = RunDir::create(dir, Some("tiny"), false).unwrap();
         mnist_idx::atomic::write_file(&run.config_path(), config.to_toml().as_bytes()).unwrap();
         let gan = Gan::new(&config).unwrap();
-        checkpoint::save(
-            &run.latest_checkpoint(),
-            &gan,
-            &[],
-            &CheckpointMeta::default(),
-        )
-        .unwrap();
+        // Readers build the networks from the configuration stored in the checkpoint.
+        let mut meta = CheckpointMeta::default();
+        meta.set("config", config.to_toml());
+        checkpoint::save(&run.latest_checkpoint(), &gan, &[], &meta).unwrap();
         run.path().to_path_buf()
     }
 

@@ -186,3 +186,134 @@ fn a_tiny_sweep_compares_settings_and_resumes() {
     let out = ok(&["sweep", "--resume", dir.to_str().unwrap(), "--no-eval"]);
     assert!(out.contains("| optimizer sgd |"), "{out}");
 }
+
+/// The command-line reproductions of the robustness issue: each now exits 1 with a message.
+#[test]
+fn hostile_input_gets_a_clear_error_not_a_panic_or_abort() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let r = runs.to_str().unwrap();
+    for (flag, value, expected) in [
+        (
+            "--seed",
+            "18446744073709551615",
+            "seed = 18446744073709551615",
+        ),
+        ("--limit", "18446744073709551615", "limit = "),
+        (
+            "--checkpoint-every",
+            "18446744073709551615",
+            "checkpoint_every = ",
+        ),
+        ("--epochs", "18446744073709551615", "epochs = "),
+        ("--latent", "10000000000", "GAN_MAX_WIDTH"),
+        ("--hidden", "100000000", "GAN_MAX_WIDTH"),
+    ] {
+        let mut args = vec!["train", "--runs", r, "--data", DATA, flag, value];
+        if flag != "--epochs" {
+            args.extend(["--epochs", "1"]);
+        }
+        let out = gan(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
+        assert!(err.contains(expected), "{flag}: {err}");
+    }
+    let toml = tmp.path().join("big.toml");
+    std::fs::write(&toml, "grid = 100000\n").unwrap();
+    let err = fails(&["train", "--runs", r, "--config", toml.to_str().unwrap()]);
+    assert!(err.contains("GAN_MAX_GRID"), "{err}");
+    assert!(!runs.exists() || std::fs::read_dir(&runs).unwrap().count() == 0);
+
+    // --resume RUN --epochs 2^64-1
+    tiny_train(&runs, "a", "1");
+    let run = runs.join("a");
+    let out = gan(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "18446744073709551615",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("epochs = "));
+
+    // --data FILE
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = fails(&["train", "--runs", r, "--data", file.to_str().unwrap()]);
+    assert!(err.contains("is a file, not a folder"), "{err}");
+
+    // sample --n 100000 --out x.png refuses before computing.
+    let png = tmp.path().join("x.png");
+    let err = fails(&[
+        "sample",
+        run.to_str().unwrap(),
+        "--n",
+        "100000",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(err.contains("do not fit one PNG grid"), "{err}");
+
+    // An edited config.toml is refused by the readers.
+    let config = run.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("\"tanh\"", "\"sigmoid\"")).unwrap();
+    let err = fails(&[
+        "sample",
+        run.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(err.contains("output: \"sigmoid\" vs \"tanh\""), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn idx_info_refuses_a_fifo_without_blocking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let err = fails(&["idx", "info", fifo.to_str().unwrap()]);
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_trainer_is_refused_and_a_killed_one_does_not_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().to_str().unwrap();
+    tiny_train(tmp.path(), "x", "1");
+    let run = tmp.path().join("x");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_gan"))
+        .args([
+            "train",
+            "--resume",
+            run.to_str().unwrap(),
+            "--epochs",
+            "100000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first trainer holds the lock (it writes its PID into the lock file).
+    let lock = tmp.path().join(".x.lock");
+    let pid = first.id().to_string();
+    for _ in 0..200 {
+        if std::fs::read_to_string(&lock).unwrap_or_default() == pid {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let err = fails(&["train", "--resume", run.to_str().unwrap(), "--epochs", "3"]);
+    assert!(err.contains(&format!("process {pid}")), "{err}");
+    let err = fails(&[
+        "train", "--runs", runs, "--name", "x", "--force", "--data", DATA,
+    ]);
+    assert!(err.contains(&format!("process {pid}")), "{err}");
+    first.kill().unwrap(); // SIGKILL: no clean-up of its own
+    first.wait().unwrap();
+    ok(&["train", "--resume", run.to_str().unwrap(), "--epochs", "2"]);
+}

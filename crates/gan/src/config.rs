@@ -294,9 +294,10 @@ impl TrainConfig {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 
-    /// The configuration as TOML text.
+    /// The configuration as TOML text. Cannot fail for a configuration that passed
+    /// [`TrainConfig::validate`], which refuses integers TOML cannot hold (2^63 and above).
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("a TrainConfig always serialises")
+        toml::to_string(self).expect("a validated TrainConfig always serialises")
     }
 
     /// The selected digits, sorted.
@@ -305,8 +306,11 @@ impl TrainConfig {
     }
 
     /// Checks every value; the message names the field and says what is accepted.
+    /// Sizes are checked against the named limits of [`crate::limits`] before anything is
+    /// allocated.
     pub fn validate(&self) -> Result<()> {
         let fail = |msg: String| Err(GanError::Config(msg));
+        crate::limits::check_toml_integers(self)?;
         let positive = [
             ("epochs", self.epochs),
             ("batch", self.batch),
@@ -375,7 +379,8 @@ impl TrainConfig {
                 self.batch
             ));
         }
-        self.digit_list().map(|_| ())
+        self.digit_list()?;
+        crate::limits::check_sizes(self)
     }
 
     /// The fields that differ from `other`, as `name: ours vs theirs` (for `--resume` checks).

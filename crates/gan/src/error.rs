@@ -104,9 +104,33 @@ pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) 
 }
 
 /// Writes `bytes` to `path` atomically with the workspace's one writer
-/// ([`mnist_idx::atomic::write_file`]), an I/O error naming `path`. The folder must exist.
+/// ([`mnist_idx::atomic`]), an I/O error naming `path`. The folder must exist. A kill in
+/// mid-write can leave the temporary file `.NAME.tmp-PID-N`; [`crate::cleanup`] removes it when
+/// the run is next trained.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    mnist_idx::atomic::write_file(path, bytes).map_err(io_error(path))
+    use std::io::Write;
+    let pause = slow_write_for_tests(path);
+    mnist_idx::atomic::write_with(path, |file| match pause {
+        None => file.write_all(bytes),
+        Some(pause) => {
+            let half = bytes.len() / 2;
+            file.write_all(&bytes[..half])?;
+            std::thread::sleep(pause);
+            file.write_all(&bytes[half..])
+        }
+    })
+    .map_err(io_error(path))
+}
+
+/// A test-only switch for `scripts/crash-soak.sh`: with `GAN_TEST_SLOW_WRITE_MS=N` set, every
+/// checkpoint write pauses N ms halfway through its temporary file, so that a kill can land
+/// during a checkpoint write. Unset (always, outside that script), it costs one lookup.
+fn slow_write_for_tests(path: &std::path::Path) -> Option<std::time::Duration> {
+    if !matches!(path.extension(), Some(e) if e == "safetensors") {
+        return None;
+    }
+    let ms = std::env::var("GAN_TEST_SLOW_WRITE_MS").ok()?.parse().ok()?;
+    Some(std::time::Duration::from_millis(ms))
 }
 
 /// Writes a CSV file atomically: the `header` line, then one line per record, each field

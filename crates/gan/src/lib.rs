@@ -47,12 +47,15 @@
 
 pub mod charts;
 pub mod checkpoint;
+pub mod cleanup;
 pub mod config;
 pub mod data;
 pub mod ema;
 pub mod epoch;
 pub mod error;
 pub mod fixed_grid;
+pub mod limits;
+pub mod lock;
 pub mod loss;
 pub mod model;
 pub mod rng;

@@ -9,6 +9,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::config::TrainConfig;
 use crate::error::{io_error, GanError, Result};
+use crate::lock::RunLock;
 use crate::train::Gan;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -146,11 +147,88 @@ impl RunDir {
         Ok(config)
     }
 
-    /// The networks as the latest checkpoint left them.
+    /// The networks as the latest checkpoint left them (see [`RunDir::load_gan_with_warnings`]),
+    /// without its warnings.
     pub fn load_gan(&self) -> Result<Gan> {
-        let mut gan = Gan::new(&self.config()?)?;
-        Checkpoint::read(&self.latest_checkpoint())?.load_gan(&mut gan)?;
-        Ok(gan)
+        Ok(self.load_gan_with_warnings()?.0)
+    }
+
+    /// The networks as the latest checkpoint left them, built from the configuration stored in
+    /// the checkpoint (not from `config.toml`, which a user can edit): a `config.toml` that
+    /// disagrees with it in a field that shapes the networks or the data is refused, naming the
+    /// fields. Also returns what could not be verified (an old checkpoint without checksums).
+    pub fn load_gan_with_warnings(&self) -> Result<(Gan, Vec<String>)> {
+        let ckpt = Checkpoint::read(&self.latest_checkpoint())?;
+        let config = ckpt.config()?;
+        let on_disk = self.config()?;
+        let changed = crate::session::fixed_differences(&on_disk, &config);
+        if !changed.is_empty() {
+            return Err(GanError::Run {
+                path: self.config_path(),
+                reason: format!(
+                    "disagrees with the configuration stored in {} ({}; config.toml's value \
+                     first): the weights were trained with the checkpoint's; restore \
+                     config.toml to those values (a run's settings cannot change after training)",
+                    self.latest_checkpoint().display(),
+                    changed.join("; ")
+                ),
+            });
+        }
+        let mut gan = Gan::new(&config)?;
+        ckpt.load_gan(&mut gan)?;
+        Ok((gan, ckpt.warnings))
+    }
+
+    /// Claims a run folder for a new training run, under the run lock (see [`crate::lock`]):
+    /// `runs/<name>` (an existing one only with `force`), or the first free `runs/run-NNN`,
+    /// skipping numbers another process is claiming. Nothing is created but the lock file.
+    pub fn claim(runs: &Path, name: Option<&str>, force: bool) -> Result<(PathBuf, RunLock)> {
+        if name.is_some() {
+            let path = RunDir::free_path(runs, name, force)?;
+            let lock = RunLock::acquire(&path)?;
+            // Checked again under the lock: another process may have made it meanwhile.
+            RunDir::free_path(runs, name, force)?;
+            return Ok((path, lock));
+        }
+        for i in 1u64..100_000 {
+            let path = runs.join(format!("run-{i:03}"));
+            if path.exists() {
+                continue;
+            }
+            if let Ok(lock) = RunLock::try_acquire(&path)? {
+                if !path.exists() {
+                    return Ok((path, lock));
+                }
+            }
+        }
+        Err(GanError::Run {
+            path: runs.to_path_buf(),
+            reason: "has no free run-NNN name left: give one with --name".into(),
+        })
+    }
+
+    /// Makes the folder `path` claimed by [`RunDir::claim`] (replacing an existing one) with its
+    /// sub-folders.
+    pub fn create_claimed(path: PathBuf, _lock: &RunLock) -> Result<RunDir> {
+        if path.exists() {
+            fs::remove_dir_all(&path).map_err(io_error(&path))?;
+        }
+        let run = RunDir { path };
+        for dir in [run.samples_dir(), run.plots_dir(), run.checkpoints_dir()] {
+            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        }
+        Ok(run)
+    }
+
+    /// Opens a run folder for `gan train --resume`: like [`RunDir::open`], but a folder with a
+    /// `config.toml` and no checkpoint yet (its trainer was killed before the first one) is
+    /// accepted too; it then trains from the start.
+    pub fn open_for_resume(path: impl Into<PathBuf>) -> Result<RunDir> {
+        let run = RunDir { path: path.into() };
+        if run.path.is_dir() && run.config_path().is_file() && !run.latest_checkpoint().exists() {
+            return Ok(run);
+        }
+        RunDir::open(run.path)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::data::TrainingData;
 use crate::epoch::{EpochMetrics, Progress};
 use crate::error::{write_atomic, write_csv, GanError, Result};
 use crate::fixed_grid::FixedGrid;
+use crate::lock::RunLock;
 use crate::run::RunDir;
 use crate::train::{Gan, Trainer};
 use render::{GridLayout, LineChart, Series};
@@ -44,12 +45,19 @@ pub struct TrainingRun {
     trainer: Trainer,
     fixed_grid: FixedGrid,
     probe: Option<QualityProbe>,
+    /// The run lock, held while this value lives (see [`crate::lock`]).
+    lock: Option<RunLock>,
+    /// Whether this process made the run folder (and so removes it when training fails before
+    /// the first checkpoint).
+    fresh: bool,
+    warnings: Vec<String>,
 }
 
 impl TrainingRun {
     /// Starts a fresh run in a new run folder (see [`RunDir::create`] for `runs`, `name` and
-    /// `force`): loads the data first, so a bad data folder leaves no empty run behind and
-    /// replaces nothing, then writes `config.toml` and `real.png`.
+    /// `force`), holding its run lock: validates the configuration, loads the data and builds
+    /// the networks first, so bad input leaves no empty run behind and replaces nothing, then
+    /// writes `config.toml` and `real.png` (removing the folder again if that fails).
     pub fn start(
         runs: &Path,
         name: Option<&str>,
@@ -58,12 +66,30 @@ impl TrainingRun {
     ) -> Result<TrainingRun> {
         config.validate()?;
         RunDir::free_path(runs, name, force)?;
-        let data = load_data(config)?;
-        let run = RunDir::create(runs, name, force)?;
-        write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
-        let session = TrainingRun::new(run, Trainer::new(config, data)?)?;
-        session.write_real_grid()?;
+        let trainer = Trainer::new(config, load_data(config)?)?;
+        let (path, lock) = RunDir::claim(runs, name, force)?;
+        let run = RunDir::create_claimed(path, &lock)?;
+        let mut session = TrainingRun::new(run, trainer)?;
+        session.lock = Some(lock);
+        session.fresh = true;
+        let written = write_atomic(&session.run.config_path(), config.to_toml().as_bytes())
+            .and_then(|()| session.write_real_grid());
+        if let Err(e) = written {
+            let _ = std::fs::remove_dir_all(session.run.path());
+            return Err(e);
+        }
         Ok(session)
+    }
+
+    /// Problems that did not stop the run from opening (an old checkpoint without checksums,
+    /// stale temporary files removed).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The lock file held while this run trains.
+    pub fn lock_file(&self) -> Option<&Path> {
+        self.lock.as_ref().map(RunLock::path)
     }
 
     /// Steps left until the configured number of epochs.
@@ -77,8 +103,17 @@ impl TrainingRun {
     /// Continues `run` from its latest checkpoint with `config`, which may differ from the
     /// run's own only in [`RESUMABLE_FIELDS`] (e.g. more epochs); any other difference is an
     /// error naming the fields.
+    ///
+    /// Holds the run lock (a second trainer of the run is refused) and first removes the
+    /// temporary files killed writers left. A run killed before its first checkpoint (a
+    /// `config.toml` and no checkpoint) trains from the start.
     pub fn resume(run: RunDir, config: &TrainConfig) -> Result<TrainingRun> {
         config.validate()?;
+        let lock = RunLock::acquire(run.path())?;
+        let mut warnings: Vec<String> = crate::cleanup::remove_stale_temp_files(run.path())
+            .iter()
+            .map(|p| format!("removed {}, left by a killed writer", p.display()))
+            .collect();
         let saved = run.config()?;
         let changed = fixed_differences(config, &saved);
         if !changed.is_empty() {
@@ -94,10 +129,23 @@ impl TrainingRun {
             });
         }
         let path = run.latest_checkpoint();
+        if !path.exists() {
+            warnings.push(format!(
+                "{} has no checkpoint yet (its trainer stopped before the first one): \
+                 training from the start",
+                run.path().display()
+            ));
+            let trainer = Trainer::new(config, load_data(config)?)?;
+            write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
+            let mut session = TrainingRun::new(run, trainer)?;
+            session.write_real_grid()?;
+            session.lock = Some(lock);
+            session.warnings = warnings;
+            return Ok(session);
+        }
         let ckpt = Checkpoint::read(&path)?;
-        let meta = &ckpt.meta;
-        let ckpt_config =
-            TrainConfig::from_toml(meta.get("config", &path)?).map_err(|e| bad(&path, &e))?;
+        warnings.extend(ckpt.warnings.iter().cloned());
+        let ckpt_config = ckpt.config()?;
         let mismatch = fixed_differences(&ckpt_config, &saved);
         if !mismatch.is_empty() {
             return Err(bad(
@@ -126,7 +174,10 @@ impl TrainingRun {
         if *config != saved {
             write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
         }
-        TrainingRun::new(run, trainer)
+        let mut session = TrainingRun::new(run, trainer)?;
+        session.lock = Some(lock);
+        session.warnings = warnings;
+        Ok(session)
     }
 
     fn new(run: RunDir, trainer: Trainer) -> Result<TrainingRun> {
@@ -136,6 +187,9 @@ impl TrainingRun {
             trainer,
             fixed_grid,
             probe: None,
+            lock: None,
+            fresh: false,
+            warnings: Vec::new(),
         })
     }
 
@@ -158,7 +212,21 @@ impl TrainingRun {
     /// `false` to stop: a checkpoint is then written and [`GanError::Interrupted`] returned.
     /// `on_epoch` sees each finished epoch. A non-finite loss stops training with
     /// [`GanError::Diverged`], leaving the last good checkpoint untouched.
+    ///
+    /// A fresh run that fails before its first checkpoint removes its run folder.
     pub fn train(
+        &mut self,
+        on_step: impl FnMut(&Progress) -> bool,
+        on_epoch: impl FnMut(&EpochReport),
+    ) -> Result<()> {
+        let result = self.train_epochs(on_step, on_epoch);
+        if result.is_err() && self.fresh && !self.run.latest_checkpoint().exists() {
+            let _ = std::fs::remove_dir_all(self.run.path());
+        }
+        result
+    }
+
+    fn train_epochs(
         &mut self,
         mut on_step: impl FnMut(&Progress) -> bool,
         mut on_epoch: impl FnMut(&EpochReport),
@@ -281,13 +349,15 @@ impl TrainingRun {
         meta.set_position(t.position(), opt_g, opt_d)?;
         let opts = [("generator", opt_g), ("discriminator", opt_d)];
         let latest = self.run.latest_checkpoint();
-        checkpoint::save(&latest, t.gan(), &opts, &meta)?;
         let every = t.config().checkpoint_every;
         let p = t.position();
+        // The epoch's checkpoint first, `latest` last: a kill between the two then resumes
+        // from the previous epoch and writes both again (the other order lost epoch-NNNN).
         if p.batch_in_epoch == 0 && every > 0 && p.epoch % every == 0 {
             let path = self.run.epoch_checkpoint(p.epoch);
             checkpoint::save(&path, t.gan(), &opts, &meta)?;
         }
+        checkpoint::save(&latest, t.gan(), &opts, &meta)?;
         Ok(latest)
     }
 }
@@ -311,12 +381,20 @@ pub fn saved_history(run: &RunDir) -> Result<Vec<EpochMetrics>> {
 }
 
 fn load_data(config: &TrainConfig) -> Result<TrainingData> {
+    let dir = Path::new(&config.data_dir);
+    if dir.exists() && !dir.is_dir() {
+        return Err(GanError::Config(format!(
+            "data_dir (--data) {} is a file, not a folder: give the folder that holds the MNIST \
+             IDX files (e.g. --data data/mnist)",
+            dir.display()
+        )));
+    }
     let mut data = TrainingData::load(&config.data_dir, &config.digit_list()?)?;
     data.truncate(config.limit);
     Ok(data)
 }
 
-fn fixed_differences(a: &TrainConfig, b: &TrainConfig) -> Vec<String> {
+pub(crate) fn fixed_differences(a: &TrainConfig, b: &TrainConfig) -> Vec<String> {
     a.differences(b)
         .into_iter()
         .filter(|d| {

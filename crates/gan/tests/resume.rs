@@ -74,6 +74,8 @@ fn interrupted_and_resumed_matches_uninterrupted() {
     let mut broken = TrainingRun::start(tmp.path(), Some("broken"), false, &config).unwrap();
     let err = broken.train(stop_after(4), |_| {}).unwrap_err();
     assert!(matches!(err, GanError::Interrupted { .. }), "{err}");
+    // The run lock is held while a TrainingRun lives; even this process cannot resume before.
+    drop(broken);
     for stop in [9, usize::MAX] {
         let run = gan::RunDir::open(tmp.path().join("broken")).unwrap();
         let mut resumed = TrainingRun::resume(run, &config).unwrap();
@@ -110,6 +112,7 @@ fn resuming_refuses_a_changed_setting_and_names_it() {
     let config = tiny_config();
     let mut run = TrainingRun::start(tmp.path(), Some("r"), false, &config).unwrap();
     assert!(run.train(stop_after(3), |_| {}).is_err());
+    drop(run);
     let changed = TrainConfig {
         lr_d: 1e-3,
         ..config.clone()

@@ -1,5 +1,6 @@
 //! A training run on disk: a [`Trainer`] tied to a [`RunDir`], which after every epoch writes
-//! the fixed-noise grid, `metrics.csv`, the plots, `progress.gif` and the checkpoints, and which
+//! the fixed-noise grid, `metrics.csv`, the plots, `progress.gif`, the checkpoints and
+//! `report.html`, and which
 //! can stop (Ctrl-C) with a checkpoint and resume from it to the same bytes.
 //!
 //! Resuming is exact because everything random is recomputed or restored: the epoch's shuffle
@@ -158,7 +159,21 @@ impl TrainingRun {
     /// `false` to stop: a checkpoint is then written and [`GanError::Interrupted`] returned.
     /// `on_epoch` sees each finished epoch. A non-finite loss stops training with
     /// [`GanError::Diverged`], leaving the last good checkpoint untouched.
+    /// `report.html` is rewritten after every epoch, and once more without refreshing when
+    /// training stops early.
     pub fn train(
+        &mut self,
+        on_step: impl FnMut(&Progress) -> bool,
+        on_epoch: impl FnMut(&EpochReport),
+    ) -> Result<()> {
+        let result = self.train_epochs(on_step, on_epoch);
+        if let Err(e) = &result {
+            crate::report::after_stop(&self.run, e);
+        }
+        result
+    }
+
+    fn train_epochs(
         &mut self,
         mut on_step: impl FnMut(&Progress) -> bool,
         mut on_epoch: impl FnMut(&EpochReport),
@@ -223,6 +238,12 @@ impl TrainingRun {
             warnings.push(format!("{} not updated: {e}", gif.display()));
         }
         self.save_checkpoint()?;
+        warnings.extend(crate::report::after_epoch(
+            &self.run,
+            epoch,
+            config.epochs,
+            metrics.seconds,
+        ));
         Ok(EpochReport {
             metrics,
             grid: grid_path,

@@ -266,9 +266,10 @@ impl Page {
         self
     }
 
-    /// Makes the page reload itself every `live.refresh_seconds`; once it is older than
-    /// `live.stale_after_seconds`, a small inline script replaces the status line with
-    /// `stale_text` (and the time since the update) and stops reloading.
+    /// Makes the page reload itself every `live.refresh_seconds` (a small inline script; a
+    /// `<noscript>` meta refresh without scripts); once the page is older than
+    /// `live.stale_after_seconds`, the script replaces the status line with `stale_text` (and
+    /// the time since the update) and no longer reloads it.
     pub fn live(mut self, live: Liveness, stale_text: impl Into<String>) -> Page {
         self.live = Some((live, stale_text.into()));
         self
@@ -298,9 +299,11 @@ impl Page {
             String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         if let Some((live, _)) = &self.live {
+            // Without scripts the page simply reloads; with them, the script below reloads it
+            // only while it is fresh.
             let _ = writeln!(
                 out,
-                "<meta http-equiv=\"refresh\" content=\"{}\">",
+                "<noscript><meta http-equiv=\"refresh\" content=\"{}\"></noscript>",
                 live.refresh_seconds.max(1)
             );
         }
@@ -342,11 +345,12 @@ impl Page {
             // Inline, no network: says when the page stopped being updated.
             let _ = writeln!(
                 out,
-                "<script>(function(){{var u={updated_ms},s={stale},t=\"{text}\";\
+                "<script>(function(){{var u={updated_ms},s={stale},r={refresh},t=\"{text}\";\
 var age=(Date.now()-u)/1000;if(age>s){{var e=document.getElementById(\"status\");\
-if(e){{e.className=\"status warning\";e.textContent=t+\" (last update \"+Math.round(age/60)+\" min ago)\";}}\
-if(window.stop)window.stop();}}}})();</script>",
+if(e){{e.className=\"status warning\";e.textContent=t+\" (last update \"+Math.round(age/60)+\" min ago)\";}}}}\
+else{{setTimeout(function(){{location.reload();}},r*1000);}}}})();</script>",
                 stale = live.stale_after_seconds,
+                refresh = live.refresh_seconds.max(1),
                 text = js_string(stale_text)
             );
         }
@@ -502,8 +506,8 @@ mod tests {
             .status("training", Html::text("training"))
             .live(live, "not training \"any more\"</script>")
             .render();
-        assert!(page.contains("<meta http-equiv=\"refresh\" content=\"30\">"));
-        assert!(page.contains("s=600"));
+        assert!(page.contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"));
+        assert!(page.contains("s=600,r=30"));
         assert!(
             !page.contains("any more\"</script>"),
             "unescaped script text"

@@ -27,6 +27,8 @@ pub enum RunState {
 const THUMB: u32 = 120;
 /// The latest grid's display width, in CSS pixels.
 const LARGE: u32 = 448;
+/// The display width of the real digits and the animation beside it.
+const BESIDE: u32 = 300;
 
 /// The page of the run in `dir`, as HTML.
 pub fn run_page(dir: &Path, state: &RunState) -> Result<String> {
@@ -48,7 +50,13 @@ pub fn run_page(dir: &Path, state: &RunState) -> Result<String> {
     let grids = epoch_grids(dir)?;
     let done = grids.last().map_or(0, |(e, _)| *e);
 
-    let mut page = Page::new(format!("{name}: GAN training run"));
+    let model = config
+        .get("model")
+        .and_then(toml::Value::as_str)
+        .unwrap_or("");
+    let conditional = config.get("conditional").and_then(toml::Value::as_bool) == Some(true);
+    let kind = if conditional { "conditional " } else { "" };
+    let mut page = Page::new(format!("{name}: {kind}{model} GAN"));
     let resume = format!("gan train --resume {}", dir.display());
     let (status, class) = match state {
         RunState::Training { epoch_seconds } => {
@@ -100,13 +108,13 @@ pub fn run_page(dir: &Path, state: &RunState) -> Result<String> {
         ));
     }
     if dir.join("real.png").is_file() {
-        top.push(html::figure("real.png", "real digits", Some(LARGE)));
+        top.push(html::figure("real.png", "real digits", Some(BESIDE)));
     }
     if dir.join("progress.gif").is_file() {
         top.push(html::figure(
             "progress.gif",
             "every epoch, animated",
-            Some(LARGE),
+            Some(BESIDE),
         ));
     }
     page = page.section("Samples", html::row(top));
@@ -218,42 +226,39 @@ fn evaluation(dir: &Path) -> Result<Html> {
         &["figure", "samples", "train digits (floor)", "noise"],
         &rows,
     );
-    let mut left = vec![
-        html::paragraph(format!(
-            "{} digits (seed {}) against {}; evaluator test accuracy {:.2}%.",
-            report.n,
-            report.seed,
-            report.reference,
-            100.0 * report.evaluator.test_accuracy
-        )),
-        figures,
-    ];
+    let mut parts = vec![html::paragraph(format!(
+        "{} digits (seed {}) against {}; evaluator test accuracy {:.2}%.",
+        report.n,
+        report.seed,
+        report.reference,
+        100.0 * report.evaluator.test_accuracy
+    ))];
+    let histogram = histogram_path(&json);
+    let histogram = histogram
+        .file_name()
+        .filter(|_| histogram.is_file())
+        .map(|name| html::plot(&name.to_string_lossy(), "predicted classes of the samples"));
+    parts.push(figures);
     let conditional = report.conditional_rows();
+    let mut beside = Vec::new();
     if !conditional.is_empty() {
         let rows: Vec<Vec<Html>> = conditional
             .into_iter()
             .map(|(name, [a, b])| vec![Html::text(name.trim()), Html::text(a), Html::text(b)])
             .collect();
-        left.push(html::paragraph(
+        parts.push(html::paragraph(
             "Digits asked for a class: how often the evaluator sees the digit asked for, and \
              each digit's FID against the test digits of that class.",
         ));
-        left.push(html::table(
+        beside.push(html::table(
             &["per digit", "samples", "train digits (floor)"],
             &rows,
         ));
     }
-    let mut parts = vec![Html::concat(left)];
-    let histogram = histogram_path(&json);
-    if histogram.is_file() {
-        if let Some(name) = histogram.file_name() {
-            parts.push(html::plot(
-                &name.to_string_lossy(),
-                "predicted classes of the samples",
-            ));
-        }
-    }
-    Ok(html::row(parts))
+    // The histogram beside the per-digit rows (or under the figures).
+    beside.extend(histogram);
+    parts.push(html::row(beside));
+    Ok(Html::concat(parts))
 }
 
 #[cfg(test)]

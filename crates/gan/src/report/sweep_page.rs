@@ -19,7 +19,11 @@ pub fn sweep_page(dir: &Path) -> Result<String> {
         || dir.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mut page = Page::new(format!("{name}: sweep over {}", plan.varied.name()));
+    let mut page = Page::new(format!(
+        "{name}: {} {}",
+        plan.varied.name(),
+        plan.values.join(" vs ")
+    ));
 
     let statuses: Vec<RunStatus> = settings.iter().map(|s| run_status(dir, s)).collect();
     let finished = statuses

@@ -43,7 +43,10 @@ fn plan_only(a: &SweepArgs) -> Result<()> {
 
 fn collect(dir: &std::path::Path, no_eval: bool) -> Result<()> {
     let plan = SweepPlan::load(dir)?;
-    let (finished, others) = sweep_plan::statuses(dir, &plan)?;
+    let sweep_plan::Progress {
+        finished,
+        not_finished: others,
+    } = sweep_plan::statuses(dir, &plan)?;
     let not_done: Vec<String> = others
         .iter()
         .map(|(s, st)| {

@@ -172,17 +172,25 @@ fn make_executable(_path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The settings of a sweep by how far their runs got.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Settings whose run finished every epoch.
+    pub finished: Vec<Setting>,
+    /// The others, with how far they got.
+    pub not_finished: Vec<(Setting, RunStatus)>,
+}
+
 /// The settings of the sweep in `dir` split into finished ones and the others with their status.
-pub fn statuses(dir: &Path, plan: &SweepPlan) -> Result<(Vec<Setting>, Vec<(Setting, RunStatus)>)> {
-    let mut finished = Vec::new();
-    let mut others = Vec::new();
+pub fn statuses(dir: &Path, plan: &SweepPlan) -> Result<Progress> {
+    let mut progress = Progress::default();
     for s in plan.settings()? {
         match run_status(dir, &s) {
-            RunStatus::Finished => finished.push(s),
-            other => others.push((s, other)),
+            RunStatus::Finished => progress.finished.push(s),
+            other => progress.not_finished.push((s, other)),
         }
     }
-    Ok((finished, others))
+    Ok(progress)
 }
 
 #[cfg(test)]
@@ -216,8 +224,8 @@ mod tests {
         assert_eq!(config, plan.settings().unwrap()[1].config);
         let script = std::fs::read_to_string(&files.slurm).unwrap();
         assert!(script.contains("#SBATCH --array=1-2"), "{script}");
-        let (finished, others) = statuses(&dir, &plan).unwrap();
-        assert!(finished.is_empty());
-        assert_eq!(others[0].1, RunStatus::Missing);
+        let progress = statuses(&dir, &plan).unwrap();
+        assert!(progress.finished.is_empty());
+        assert_eq!(progress.not_finished[0].1, RunStatus::Missing);
     }
 }

@@ -117,7 +117,7 @@ impl EvalReport {
             }),
         ];
         rows.iter()
-            .map(|(name, value)| (*name, cols.map(|c| value(c))))
+            .map(|(name, value)| (*name, cols.map(value)))
             .collect()
     }
 

@@ -18,7 +18,7 @@ pub enum RunState {
     Finished,
     /// Training stopped early, for this reason.
     Stopped(String),
-    /// Not known (a page made on demand): finished if `metrics.csv` has every epoch, otherwise
+    /// Not known (a page made on demand): finished if the last fixed-noise grid is of the last epoch, otherwise
     /// described as not training.
     AsFound,
 }

@@ -167,5 +167,9 @@ pub fn run(a: EvalArgs) -> Result<()> {
         png.display(),
         report.seconds
     );
+    if let Some(run) = &a.run {
+        let page = gan::report::write_run_page(run, &gan::report::RunState::AsFound)?;
+        println!("updated {}", page.display());
+    }
     Ok(())
 }

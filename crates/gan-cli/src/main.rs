@@ -8,8 +8,10 @@ mod idx;
 mod interrupt;
 mod progress;
 mod quality;
+mod report;
 mod sample;
 mod sweep;
+mod sweep_cluster;
 mod train;
 mod traverse;
 
@@ -49,6 +51,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Train or test the evaluator CNN behind `gan eval` (weights in data/evaluator/).
     Classifier(classifier::ClassifierArgs),
+    /// Write a run's or a sweep's report.html (a page for the browser) and print its path.
+    Report(report::ReportArgs),
 }
 
 /// The command line, the configuration flags' help showing `TrainConfig::default()`.
@@ -90,6 +94,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Idx(args) => idx::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Classifier(args) => classifier::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 

@@ -85,7 +85,15 @@ pub struct SweepArgs {
     limit: Option<usize>,
     /// Skip measuring FID and class balance of each run at the end.
     #[arg(long)]
-    no_eval: bool,
+    pub(crate) no_eval: bool,
+    /// Train nothing: write the plan, one `gan train` command per setting (commands.txt) and a
+    /// Slurm job-array script (slurm.sh) into the sweep folder, for a cluster.
+    #[arg(long, conflicts_with_all = ["resume", "jobs"])]
+    pub(crate) plan_only: bool,
+    /// Gather the finished runs of a planned sweep folder into its summary, plots, grids and
+    /// report.html, naming runs that are missing or unfinished.
+    #[arg(long, value_name = "SWEEP", conflicts_with_all = ["varied", "name", "force", "config", "resume", "plan_only"])]
+    pub(crate) collect: Option<PathBuf>,
 }
 
 /// The help of `--optimizer`, naming the optimizers the library knows.
@@ -99,7 +107,21 @@ fn optimizer_help() -> String {
 }
 
 impl SweepArgs {
-    fn plan(&self) -> Result<SweepPlan> {
+    /// The sweep folder: `--runs/--name`, by default `sweep-<hyperparameter>`.
+    pub(crate) fn sweep_dir(&self, plan: &SweepPlan) -> PathBuf {
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("sweep-{}", plan.varied.name()));
+        self.runs.join(name)
+    }
+
+    /// Whether to replace an existing sweep folder.
+    pub(crate) fn force(&self) -> bool {
+        self.force
+    }
+
+    pub(crate) fn plan(&self) -> Result<SweepPlan> {
         let flags = ConfigFlags {
             config: self.config.clone(),
             epochs: self.epochs,
@@ -134,15 +156,14 @@ pub fn run(a: SweepArgs) -> Result<()> {
     if a.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
+    if a.plan_only || a.collect.is_some() {
+        return crate::sweep_cluster::run(&a);
+    }
     let (dir, plan) = match &a.resume {
         Some(dir) => (dir.clone(), SweepPlan::load(dir)?),
         None => {
             let plan = a.plan()?;
-            let name = a
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("sweep-{}", plan.varied.name()));
-            let dir = a.runs.join(name);
+            let dir = a.sweep_dir(&plan);
             sweep::create_folder(&dir, &plan, a.force)?;
             (dir, plan)
         }
@@ -159,9 +180,15 @@ pub fn run(a: SweepArgs) -> Result<()> {
     let mut evaluate = crate::quality::sweep_evaluator(!a.no_eval, &plan.base.data_dir)?;
     let rows = sweep::summarize(&dir, &settings, |run| evaluate(run))?;
     let written = sweep::write_report(&dir, &plan, &rows)?;
+    print_summary(&plan, &rows, &written);
+    Ok(())
+}
+
+/// Prints the summary table and the files written.
+pub(crate) fn print_summary(plan: &SweepPlan, rows: &[sweep::SettingSummary], written: &[PathBuf]) {
     println!(
         "\n{}",
-        sweep::summary_markdown(&plan, &rows)
+        sweep::summary_markdown(plan, rows)
             .lines()
             .filter(|l| l.starts_with('|'))
             .collect::<Vec<_>>()
@@ -170,7 +197,6 @@ pub fn run(a: SweepArgs) -> Result<()> {
     for path in written {
         println!("wrote {}", path.display());
     }
-    Ok(())
 }
 
 /// Trains every setting that is not finished yet, `jobs` at a time.

@@ -9,7 +9,8 @@
 //! | [`train`], [`epoch`] | [`Gan`], [`Trainer`] (the step and the epoch loop) and what they measure |
 //! | [`checkpoint`], [`run`], [`session`] | safetensors checkpoints, run folders, a [`TrainingRun`] writing into one |
 //! | [`charts`] | a run's and a sweep's loss and accuracy charts |
-//! | [`sweep`], [`traverse`] | one run per setting, and walks through the latent space |
+//! | [`sweep`], [`sweep_plan`], [`traverse`] | one run per setting (in process, or planned for a cluster and collected), and walks through the latent space |
+//! | [`report`] | `report.html`: a run's and a sweep's page |
 //!
 //! # Example: train from code, then sample
 //! ```
@@ -58,10 +59,12 @@ pub mod limits;
 pub mod lock;
 pub mod loss;
 pub mod model;
+pub mod report;
 pub mod rng;
 pub mod run;
 pub mod session;
 pub mod sweep;
+pub mod sweep_plan;
 pub mod train;
 pub mod traverse;
 

@@ -1,5 +1,6 @@
 //! A training run on disk: a [`Trainer`] tied to a [`RunDir`], which after every epoch writes
-//! the fixed-noise grid, `metrics.csv`, the plots, `progress.gif` and the checkpoints, and which
+//! the fixed-noise grid, `metrics.csv`, the plots, `progress.gif`, the checkpoints and
+//! `report.html`, and which
 //! can stop (Ctrl-C) with a checkpoint and resume from it to the same bytes.
 //!
 //! Resuming is exact because everything random is recomputed or restored: the epoch's shuffle
@@ -214,14 +215,21 @@ impl TrainingRun {
     /// [`GanError::Diverged`], leaving the last good checkpoint untouched.
     ///
     /// A fresh run that fails before its first checkpoint removes its run folder.
+    ///
+    /// `report.html` is rewritten after every epoch, and once more without refreshing when
+    /// training stops early.
     pub fn train(
         &mut self,
         on_step: impl FnMut(&Progress) -> bool,
         on_epoch: impl FnMut(&EpochReport),
     ) -> Result<()> {
         let result = self.train_epochs(on_step, on_epoch);
-        if result.is_err() && self.fresh && !self.run.latest_checkpoint().exists() {
-            let _ = std::fs::remove_dir_all(self.run.path());
+        if let Err(e) = &result {
+            if self.fresh && !self.run.latest_checkpoint().exists() {
+                let _ = std::fs::remove_dir_all(self.run.path());
+            } else {
+                crate::report::after_stop(&self.run, e);
+            }
         }
         result
     }
@@ -291,6 +299,12 @@ impl TrainingRun {
             warnings.push(format!("{} not updated: {e}", gif.display()));
         }
         self.save_checkpoint()?;
+        warnings.extend(crate::report::after_epoch(
+            &self.run,
+            epoch,
+            config.epochs,
+            metrics.seconds,
+        ));
         Ok(EpochReport {
             metrics,
             grid: grid_path,

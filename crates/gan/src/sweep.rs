@@ -4,7 +4,7 @@
 //! A sweep folder holds `sweep.toml` (the plan, so a sweep can be resumed), one run folder per
 //! setting (`lr-2e-4/`, `optimizer-adam/`, ...), `plots/` (overlaid generator loss,
 //! discriminator loss and accuracy), `grids.png` (each setting's last grid side by side) and
-//! `summary.md` / `summary.csv`.
+//! `summary.md` / `summary.csv` and `report.html` (see [`crate::report`]).
 
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::epoch::EpochMetrics;
@@ -273,7 +273,8 @@ pub fn summarize(
         .collect()
 }
 
-/// Writes `summary.csv`, `summary.md`, the overlaid plots and `grids.png`; returns the paths.
+/// Writes `summary.csv`, `summary.md`, the overlaid plots, `grids.png` and the sweep's
+/// `report.html`; returns the paths.
 pub fn write_report(dir: &Path, plan: &SweepPlan, rows: &[SettingSummary]) -> Result<Vec<PathBuf>> {
     let curves: Vec<(String, crate::charts::TrainingCurves)> = rows
         .iter()
@@ -295,6 +296,7 @@ pub fn write_report(dir: &Path, plan: &SweepPlan, rows: &[SettingSummary]) -> Re
     let md_path = dir.join("summary.md");
     write_atomic(&md_path, summary_markdown(plan, rows).as_bytes())?;
     written.extend([csv_path, md_path]);
+    written.push(crate::report::write_sweep_page(dir)?);
     Ok(written)
 }
 

@@ -1,5 +1,5 @@
 //! Draws digit grids, line and bar charts, captioned compositions and GIF animations into PNG
-//! and GIF files, written atomically; it knows images and numbers, not how they were made.
+//! and GIF files, and the parts of HTML pages that show them, written atomically; it knows images and numbers, not how they were made.
 //!
 //! Everything here writes files atomically: the bytes go to a temporary file in the destination
 //! folder, which is then renamed into place, so a reader never sees half a PNG.
@@ -12,6 +12,7 @@
 //! | [`plot`] | line charts ([`save_line_chart`]) |
 //! | [`bar`] | bar charts, e.g. the class histogram ([`save_bar_chart`]) |
 //! | [`compose`] | grids side by side or stacked with captions, labelled rows ([`hstack_labeled`], [`vstack_labeled`], [`label_rows`]) |
+//! | [`html`] | parts of self-contained HTML pages: frame with inline CSS, tables, figures ([`html::Page`]) |
 //!
 //! ```no_run
 //! use render::{digit_grid_f32, save_png, GridLayout, PixelRange};
@@ -37,6 +38,7 @@ pub mod compose;
 #[cfg(test)]
 mod gallery;
 pub mod grid;
+pub mod html;
 pub mod image;
 pub mod io;
 mod legend;

@@ -84,8 +84,10 @@ fn ratio(r: &QualityReport) -> String {
 }
 
 impl EvalReport {
-    /// The figures as a table: one row per figure, columns samples | train digits | noise.
-    pub fn table(&self) -> String {
+    /// The figures, one row per figure: its name, then the samples', the training digits'
+    /// (the floor) and noise's value, formatted. [`EvalReport::table`] and the run page show
+    /// these.
+    pub fn figure_rows(&self) -> Vec<(&'static str, [String; 3])> {
         let f = &self.figures;
         let cols = [&f.samples, &f.train_digits, &f.noise];
         let rows: [(&str, Cell); 8] = [
@@ -114,6 +116,42 @@ impl EvalReport {
                 format!("{hi}:{} / {lo}:{}", c[hi], c[lo])
             }),
         ];
+        rows.iter()
+            .map(|(name, value)| (*name, cols.map(value)))
+            .collect()
+    }
+
+    /// For digits generated on request: label accuracy, mean per-class FID, then each digit's
+    /// FID, as rows of name, samples' value, the floor's value (`-` where a class had too few
+    /// digits). Empty for an unconditional evaluation.
+    pub fn conditional_rows(&self) -> Vec<(String, [String; 2])> {
+        let Some(c) = &self.conditional else {
+            return Vec::new();
+        };
+        let fid = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        let both = |f: &dyn Fn(&ConditionalFigures) -> String| [f(&c.samples), f(&c.train_digits)];
+        let mut rows = vec![
+            (
+                "label accuracy (higher is better)".to_string(),
+                both(&|f| format!("{:.2}%", 100.0 * f.label_accuracy)),
+            ),
+            (
+                "mean per-class FID (lower is better)".to_string(),
+                both(&|f| fid(f.mean_class_fid)),
+            ),
+        ];
+        for d in 0..NUM_CLASSES {
+            rows.push((
+                format!("  FID of digit {d}"),
+                both(&|f| fid(f.class_fid.get(d).copied().flatten())),
+            ));
+        }
+        rows
+    }
+
+    /// The figures as a table: one row per figure, columns samples | train digits | noise.
+    pub fn table(&self) -> String {
+        let f = &self.figures;
         let mut out = String::new();
         let header = ["figure", "samples", "train digits (floor)", "noise"];
         let _ = writeln!(
@@ -122,15 +160,8 @@ impl EvalReport {
             header[0], header[1], header[2], header[3]
         );
         let _ = writeln!(out, "{}", "-".repeat(38 + 17 + 22 + 17));
-        for (name, value) in &rows {
-            let _ = writeln!(
-                out,
-                "{:<38} {:>16} {:>21} {:>16}",
-                name,
-                value(cols[0]),
-                value(cols[1]),
-                value(cols[2])
-            );
+        for (name, [a, b, c]) in self.figure_rows() {
+            let _ = writeln!(out, "{:<38} {:>16} {:>21} {:>16}", name, a, b, c);
         }
         let counts: Vec<String> = f
             .samples
@@ -140,8 +171,17 @@ impl EvalReport {
             .map(|(d, c)| format!("{d}:{c}"))
             .collect();
         let _ = writeln!(out, "samples per predicted class: {}", counts.join(" "));
-        if let Some(c) = &self.conditional {
-            out.push_str(&conditional_table(c));
+        let conditional = self.conditional_rows();
+        if !conditional.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{:<38} {:>16} {:>21}",
+                "digits asked for a class", "samples", "train digits (floor)"
+            );
+            let _ = writeln!(out, "{}", "-".repeat(38 + 17 + 22));
+            for (name, [a, b]) in conditional {
+                let _ = writeln!(out, "{:<38} {:>16} {:>21}", name, a, b);
+            }
         }
         out
     }
@@ -177,39 +217,6 @@ impl EvalReport {
         save_bar_chart(&chart, path, 900, 600)?;
         Ok(())
     }
-}
-
-/// The conditional figures as rows: label accuracy, mean per-class FID, then each class.
-fn conditional_table(c: &ConditionalEvaluation) -> String {
-    let mut out = String::new();
-    let fid = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-    let row = |out: &mut String, name: &str, f: &dyn Fn(&ConditionalFigures) -> String| {
-        let _ = writeln!(
-            out,
-            "{:<38} {:>16} {:>21}",
-            name,
-            f(&c.samples),
-            f(&c.train_digits)
-        );
-    };
-    let _ = writeln!(
-        out,
-        "\n{:<38} {:>16} {:>21}",
-        "digits asked for a class", "samples", "train digits (floor)"
-    );
-    let _ = writeln!(out, "{}", "-".repeat(38 + 17 + 22));
-    row(&mut out, "label accuracy (higher is better)", &|f| {
-        format!("{:.2}%", 100.0 * f.label_accuracy)
-    });
-    row(&mut out, "mean per-class FID (lower is better)", &|f| {
-        fid(f.mean_class_fid)
-    });
-    for d in 0..NUM_CLASSES {
-        row(&mut out, &format!("  FID of digit {d}"), &|f| {
-            fid(f.class_fid.get(d).copied().flatten())
-        });
-    }
-    out
 }
 
 #[cfg(test)]

@@ -317,7 +317,16 @@ fn a_second_trainer_is_refused_and_a_killed_one_does_not_block() {
     first.wait().unwrap();
     // The first trainer may have finished several (tiny) epochs meanwhile: ask for one more
     // than its checkpoint holds (metrics.csv has a header and one row per finished epoch).
-    let rows = std::fs::read_to_string(run.join("metrics.csv")).unwrap().lines().count();
+    let rows = std::fs::read_to_string(run.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .count();
     let more = rows.to_string();
-    ok(&["train", "--resume", run.to_str().unwrap(), "--epochs", &more]);
+    ok(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        &more,
+    ]);
 }

@@ -300,6 +300,31 @@ impl TrainConfig {
         toml::to_string(self).expect("a validated TrainConfig always serialises")
     }
 
+    /// One-hot label inputs a conditional generator reads beside the noise (0 when
+    /// unconditional).
+    pub fn label_inputs(&self) -> usize {
+        if self.conditional {
+            crate::model::CLASSES
+        } else {
+            0
+        }
+    }
+
+    /// Label inputs of the discriminator: those of [`TrainConfig::label_inputs`], unless it
+    /// reads the label by projection (then none).
+    pub fn discriminator_label_inputs(&self) -> usize {
+        if self.projects() {
+            0
+        } else {
+            self.label_inputs()
+        }
+    }
+
+    /// Whether a conditional discriminator reads the label by projection.
+    pub fn projects(&self) -> bool {
+        self.conditional && self.conditioning == Conditioning::Projection
+    }
+
     /// The selected digits, sorted.
     pub fn digit_list(&self) -> Result<Vec<u8>> {
         parse_digits(&self.digits)

@@ -101,33 +101,18 @@ impl Limit {
     }
 }
 
-/// One-hot label inputs of a conditional network (0 when unconditional).
-fn label_inputs(config: &TrainConfig) -> usize {
-    if config.conditional {
-        crate::model::CLASSES
-    } else {
-        0
-    }
-}
-
-/// Whether a conditional discriminator reads the label by projection (no label inputs, an
-/// embedding of the last features instead).
-fn projects(config: &TrainConfig) -> bool {
-    config.conditional && config.conditioning == crate::config::Conditioning::Projection
-}
-
 /// Activation widths per sample of the generator (noise to pixels) and the discriminator
 /// (pixels to one logit) of `config`, input and output included (for a DCGAN, the feature maps'
 /// sizes).
 fn layer_widths(config: &TrainConfig) -> [Vec<usize>; 2] {
-    let d_labels = if projects(config) {
+    let d_labels = if config.projects() {
         0
     } else {
-        label_inputs(config)
+        config.label_inputs()
     };
     match config.model {
         ModelKind::Mlp => {
-            let mut g = vec![config.latent.saturating_add(label_inputs(config))];
+            let mut g = vec![config.latent.saturating_add(config.label_inputs())];
             g.extend(&config.g_hidden);
             g.push(IMAGE_PIXELS);
             let mut d = vec![IMAGE_PIXELS + d_labels];
@@ -137,7 +122,7 @@ fn layer_widths(config: &TrainConfig) -> [Vec<usize>; 2] {
         }
         ModelKind::Dcgan => [
             vec![
-                config.latent.saturating_add(label_inputs(config)),
+                config.latent.saturating_add(config.label_inputs()),
                 6272,
                 64 * 14 * 14,
                 IMAGE_PIXELS,
@@ -154,7 +139,7 @@ pub fn parameter_count(config: &TrainConfig) -> Option<u64> {
         ModelKind::Mlp => *config.d_hidden.last().unwrap_or(&IMAGE_PIXELS) as u64,
         ModelKind::Dcgan => 6272,
     };
-    let embedding = if projects(config) { 10 * features } else { 0 };
+    let embedding = if config.projects() { 10 * features } else { 0 };
     let networks = match config.model {
         ModelKind::Mlp => {
             let mut total = 0u64;
@@ -168,11 +153,11 @@ pub fn parameter_count(config: &TrainConfig) -> Option<u64> {
             total
         }
         ModelKind::Dcgan => {
-            let latent = (config.latent.checked_add(label_inputs(config))?) as u64;
-            let d_channels = 1 + if projects(config) {
+            let latent = (config.latent.checked_add(config.label_inputs())?) as u64;
+            let d_channels = 1 + if config.projects() {
                 0
             } else {
-                label_inputs(config) as u64
+                config.label_inputs() as u64
             };
             let g = (latent + 1).checked_mul(6272)?
                 + 2 * 6272

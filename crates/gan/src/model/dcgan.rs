@@ -21,9 +21,9 @@
 //! `⟨embed(y), features⟩` to its logit (`discriminator.embed.weight` `[10, 6272]`). Both hold batch statistics, so the training
 //! step shows the discriminator real and generated digits in separate passes.
 
-use super::labels::{self, Projection, CLASSES};
+use super::labels::{self, Projection};
 use super::{spectral_buffers, spectral_buffers_mut, Network};
-use crate::config::{Conditioning, OutputKind, TrainConfig};
+use crate::config::{OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{
     BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module, SpectralNorm,
@@ -66,7 +66,7 @@ impl DcganGenerator {
     /// The generator of `c`, registered under `generator.layers.*`.
     pub fn new(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
         let init = Init::PyTorchDefault;
-        let inputs = c.latent + if c.conditional { CLASSES } else { 0 };
+        let inputs = c.latent + c.label_inputs();
         Ok(DcganGenerator {
             fc: Linear::new(
                 store,
@@ -166,12 +166,9 @@ impl DcganDiscriminator {
     /// The discriminator of `c`, registered under `discriminator.layers.*`.
     pub fn new(store: &mut ParamStore, c: &TrainConfig, rng: &mut impl Rng) -> Result<Self> {
         let init = Init::PyTorchDefault;
-        let projects = c.conditional && c.conditioning == Conditioning::Projection;
-        let channels = 1 + if c.conditional && !projects {
-            CLASSES
-        } else {
-            0
-        };
+        let projects = c.projects();
+        // One channel of pixels, and ten one-hot planes when the label is concatenated.
+        let channels = 1 + c.discriminator_label_inputs();
         let mut d = DcganDiscriminator {
             down1: Conv2d::new(
                 store,

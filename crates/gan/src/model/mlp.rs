@@ -6,9 +6,9 @@
 //! `generator.layers.0.weight` `[256, 100]`, `generator.layers.2.weight`, ... (`[out, in]` as
 //! `nn.Linear` keeps them).
 
-use super::labels::{self, Projection, CLASSES};
+use super::labels::{self, Projection};
 use super::{spectral_buffers, spectral_buffers_mut, Network, IMAGE_PIXELS};
-use crate::config::{Conditioning, HiddenActivation, OutputKind, TrainConfig};
+use crate::config::{HiddenActivation, OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{Activation, Init, Linear, Module, SpectralNorm};
 use autograd::{Graph, ParamId, ParamStore, Tensor, Var};
@@ -80,7 +80,7 @@ impl Mlp {
         let mut mlp = Mlp::new(
             store,
             "generator",
-            c.latent + label_inputs(c),
+            c.latent + c.label_inputs(),
             &c.g_hidden,
             IMAGE_PIXELS,
             hidden,
@@ -101,7 +101,7 @@ impl Mlp {
         let mut mlp = Mlp::new(
             store,
             "discriminator",
-            IMAGE_PIXELS + if projects(c) { 0 } else { label_inputs(c) },
+            IMAGE_PIXELS + c.discriminator_label_inputs(),
             &c.d_hidden,
             1,
             hidden,
@@ -109,7 +109,7 @@ impl Mlp {
             rng,
         )?;
         mlp.conditional = c.conditional;
-        if projects(c) {
+        if c.projects() {
             let features = c.d_hidden.last().copied().unwrap_or(IMAGE_PIXELS);
             mlp.projection = Some(Projection::new(
                 store,
@@ -141,20 +141,6 @@ impl Mlp {
     /// The linear layers, in order.
     pub fn layers(&self) -> &[Linear] {
         &self.layers
-    }
-}
-
-/// Whether the discriminator of `c` reads the label by projection.
-fn projects(c: &TrainConfig) -> bool {
-    c.conditional && c.conditioning == Conditioning::Projection
-}
-
-/// Extra inputs for the one-hot label of a conditional model.
-fn label_inputs(c: &TrainConfig) -> usize {
-    if c.conditional {
-        CLASSES
-    } else {
-        0
     }
 }
 

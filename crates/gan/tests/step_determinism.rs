@@ -18,18 +18,22 @@ fn data() -> TrainingData {
     TrainingData::from_split(&split, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap()
 }
 
-/// Trains three steps at `batch` on a pool of `threads` threads; returns the bits of every
-/// step's figures and of every parameter.
-fn train(threads: usize, batch: usize) -> Vec<u32> {
+/// Trains three steps of `config` on a pool of `threads` threads, every parallel half forced
+/// onto the helper thread (`autograd::force_helper`); returns the bits of every step's figures
+/// and of every parameter, and how many halves the helper ran.
+fn train_config(threads: usize, config: &TrainConfig) -> (Vec<u32>, u64) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
-    pool.install(|| {
-        let config = TrainConfig {
-            batch,
-            ..TrainConfig::default()
-        };
+    pool.install(|| autograd::force_helper(|| steps(config)))
+}
+
+/// Three training steps of `config`; the bits of every step's figures and every parameter.
+fn steps(config: &TrainConfig) -> Vec<u32> {
+    let batch = config.batch;
+    {
+        let config = config.clone();
         let digits = data();
         let mut trainer = Trainer::new(&config, digits.clone()).unwrap();
         let mut bits = Vec::new();
@@ -50,13 +54,49 @@ fn train(threads: usize, batch: usize) -> Vec<u32> {
             bits.extend(params.get(id).data().iter().map(|v| v.to_bits()));
         }
         bits
-    })
+    }
+}
+
+#[test]
+fn dcgan_steps_give_the_same_bits_with_one_and_two_threads() {
+    // The conditional DCGAN with a projection term, spectral norm and EMA: convolutions,
+    // transposed convolutions, batch norm (two passes of D) and every hook of the step.
+    for batch in [16, 9] {
+        let config = TrainConfig {
+            model: gan::config::ModelKind::Dcgan,
+            conditional: true,
+            spectral_norm: true,
+            ema: 0.9,
+            batch,
+            ..TrainConfig::default()
+        };
+        let ((one, halves_one), (two, halves_two)) =
+            (train_config(1, &config), train_config(2, &config));
+        assert_eq!(halves_one, 0, "one thread ran no helper half");
+        assert!(
+            halves_two > 0,
+            "batch {batch}: the two-thread path never ran"
+        );
+        assert_eq!(one.len(), two.len());
+        let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
+        assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
+    }
 }
 
 #[test]
 fn reference_steps_give_the_same_bits_with_one_and_two_threads() {
     for batch in [64, 17] {
-        let (one, two) = (train(1, batch), train(2, batch));
+        let config = TrainConfig {
+            batch,
+            ..TrainConfig::default()
+        };
+        let ((one, halves_one), (two, halves_two)) =
+            (train_config(1, &config), train_config(2, &config));
+        assert_eq!(halves_one, 0, "one thread ran no helper half");
+        assert!(
+            halves_two > 0,
+            "batch {batch}: the two-thread path never ran"
+        );
         assert_eq!(one.len(), two.len());
         let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
         assert_eq!(differ, 0, "batch {batch}: {differ} values differ");

@@ -1,6 +1,8 @@
-//! A training step of the reference GAN gives the same bits with one thread and with two (every
-//! parallel path of the engine and the optimizer keeps each value's arithmetic order), and
-//! allocates no new buffers once warmed up.
+//! A training step gives the same bits with one thread and with two (every parallel path of the
+//! engine and the optimizer keeps each value's arithmetic order), for the reference MLP and for
+//! the conditional DCGAN with every option; the two-thread runs force each parallel half onto
+//! the helper thread and count them, so they prove that path ran. The reference step allocates
+//! no new buffers once warmed up.
 
 use gan::config::TrainConfig;
 use gan::data::TrainingData;

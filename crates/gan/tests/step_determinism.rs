@@ -59,6 +59,21 @@ fn steps(config: &TrainConfig) -> Vec<u32> {
     }
 }
 
+/// Three steps of `config` give the same bits on one thread and on two, and the two-thread run
+/// did hand halves to the helper.
+fn assert_same_bits(config: &TrainConfig) {
+    let batch = config.batch;
+    let ((one, halves_one), (two, halves_two)) = (train_config(1, config), train_config(2, config));
+    assert_eq!(halves_one, 0, "one thread ran no helper half");
+    assert!(
+        halves_two > 0,
+        "batch {batch}: the two-thread path never ran"
+    );
+    assert_eq!(one.len(), two.len());
+    let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
+    assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
+}
+
 #[test]
 fn dcgan_steps_give_the_same_bits_with_one_and_two_threads() {
     // The conditional DCGAN with a projection term, spectral norm and EMA: convolutions,
@@ -72,16 +87,7 @@ fn dcgan_steps_give_the_same_bits_with_one_and_two_threads() {
             batch,
             ..TrainConfig::default()
         };
-        let ((one, halves_one), (two, halves_two)) =
-            (train_config(1, &config), train_config(2, &config));
-        assert_eq!(halves_one, 0, "one thread ran no helper half");
-        assert!(
-            halves_two > 0,
-            "batch {batch}: the two-thread path never ran"
-        );
-        assert_eq!(one.len(), two.len());
-        let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
-        assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
+        assert_same_bits(&config);
     }
 }
 
@@ -92,16 +98,7 @@ fn reference_steps_give_the_same_bits_with_one_and_two_threads() {
             batch,
             ..TrainConfig::default()
         };
-        let ((one, halves_one), (two, halves_two)) =
-            (train_config(1, &config), train_config(2, &config));
-        assert_eq!(halves_one, 0, "one thread ran no helper half");
-        assert!(
-            halves_two > 0,
-            "batch {batch}: the two-thread path never ran"
-        );
-        assert_eq!(one.len(), two.len());
-        let differ = one.iter().zip(&two).filter(|(a, b)| a != b).count();
-        assert_eq!(differ, 0, "batch {batch}: {differ} values differ");
+        assert_same_bits(&config);
     }
 }
 

@@ -324,11 +324,6 @@ impl Trainer {
         self.pool.fresh_allocations()
     }
 
-    /// `G(z)` for the given noise, in evaluation mode.
-    pub fn generate(&mut self, z: &Tensor) -> Result<Vec<f32>> {
-        self.gan.generate(z, &mut self.pool)
-    }
-
     /// The fixed-noise grid `grid` of the networks as they are now.
     pub fn draw(&mut self, grid: &crate::fixed_grid::FixedGrid) -> Result<render::GrayImage> {
         grid.draw(&mut self.gan, &mut self.pool)

@@ -349,12 +349,15 @@ fn naive_grad(inputs: &[Tensor], k: usize, dy: &Tensor, f: impl Fn(&[Tensor]) ->
 
 #[test]
 fn conv2d_matches_direct_loops() {
-    let cases: [Case; 4] = [
+    let cases: [Case; 5] = [
         ([1, 1, 5, 5], [1, 1, 3, 3], 1, 0),
         ([2, 3, 7, 6], [4, 3, 3, 2], 2, 1),
         ([3, 2, 9, 8], [5, 2, 1, 1], 1, 0),
         // Large enough to take the parallel batch split: 8·8·(4·9)·256 ≥ 2^19 multiply-adds.
         ([8, 4, 16, 16], [8, 4, 3, 3], 1, 1),
+        // Columns of 18 × 4096 per sample: groups of 3 samples, so the halves of 3 and 4
+        // samples end in a full and a partial group.
+        ([7, 2, 64, 64], [2, 2, 3, 3], 1, 1),
     ];
     for (i, &(sx, sw, s, p)) in cases.iter().enumerate() {
         let seed = 10 * i as u64;
@@ -396,12 +399,14 @@ fn conv2d_matches_direct_loops() {
 
 #[test]
 fn conv_transpose2d_matches_direct_loops() {
-    let cases: [Case; 4] = [
+    let cases: [Case; 5] = [
         ([1, 1, 3, 3], [1, 1, 3, 3], 1, 0),
         ([2, 3, 4, 3], [3, 2, 4, 3], 2, 1),
         ([2, 4, 3, 5], [4, 3, 1, 1], 1, 0),
         // Large enough for the batch split: 8·8·(4·16)·64 ≥ 2^19 multiply-adds.
         ([8, 8, 8, 8], [8, 4, 4, 4], 2, 1),
+        // Columns of 18 × 4096 per sample: groups of 3 samples, the last one partial.
+        ([7, 2, 64, 64], [2, 2, 3, 3], 1, 1),
     ];
     for (i, &(sx, sw, s, p)) in cases.iter().enumerate() {
         let seed = 10 * i as u64;

@@ -53,7 +53,7 @@ impl TrainingProgress {
     /// Shows a finished step.
     pub fn step(&self, p: &Progress) {
         self.bar.inc(1);
-        if p.batch % 10 == 0 || p.batch == p.batches {
+        if p.batch.is_multiple_of(10) || p.batch == p.batches {
             self.bar.set_prefix(format!(
                 "{}epoch {}/{} batch {}/{}",
                 self.label, p.epoch, self.epochs, p.batch, p.batches

@@ -38,7 +38,7 @@ impl FixedGrid {
         }
         let labels = digits
             .iter()
-            .flat_map(|&d| std::iter::repeat(d).take(c.grid))
+            .flat_map(|&d| std::iter::repeat_n(d, c.grid))
             .collect();
         Ok(FixedGrid {
             noise,

@@ -274,8 +274,8 @@ impl TrainingRun {
     fn finish_epoch(&mut self, mut metrics: EpochMetrics) -> Result<EpochReport> {
         let epoch = metrics.epoch;
         let config = self.trainer.config().clone();
-        let due =
-            config.eval_every > 0 && (epoch % config.eval_every == 0 || epoch == config.epochs);
+        let due = config.eval_every > 0
+            && (epoch.is_multiple_of(config.eval_every) || epoch == config.epochs);
         if let (true, Some(probe)) = (due, self.probe.as_mut()) {
             let (fid, ratio) = probe(self.trainer.gan_mut())?;
             metrics.fid = Some(fid);
@@ -367,7 +367,7 @@ impl TrainingRun {
         let p = t.position();
         // The epoch's checkpoint first, `latest` last: a kill between the two then resumes
         // from the previous epoch and writes both again (the other order lost epoch-NNNN).
-        if p.batch_in_epoch == 0 && every > 0 && p.epoch % every == 0 {
+        if p.batch_in_epoch == 0 && every > 0 && p.epoch.is_multiple_of(every) {
             let path = self.run.epoch_checkpoint(p.epoch);
             checkpoint::save(&path, t.gan(), &opts, &meta)?;
         }

@@ -131,7 +131,7 @@ fn section_latents(
     let steps = options.steps;
     let rows = z.shape()[0] / steps.max(1);
     let classes = (0..rows)
-        .flat_map(|r| std::iter::repeat(digits[r % digits.len()]).take(steps))
+        .flat_map(|r| std::iter::repeat_n(digits[r % digits.len()], steps))
         .collect();
     Ok((z, captions, Some(classes)))
 }

@@ -253,7 +253,7 @@ mod tests {
     fn histogram_counts_ratio_and_share() {
         // Class c appears c + 1 times: ratio 10 / 1.
         let labels: Vec<u8> = (0..10u8)
-            .flat_map(|c| std::iter::repeat(c).take(usize::from(c) + 1))
+            .flat_map(|c| std::iter::repeat_n(c, usize::from(c) + 1))
             .collect();
         let h = class_histogram(&labels).unwrap();
         assert_eq!(h.counts(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

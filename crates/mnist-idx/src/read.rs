@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn truncated_data_names_the_promise() {
         let mut bytes = IMAGES_HEADER.to_vec();
-        bytes.extend(std::iter::repeat(0).take(1200));
+        bytes.extend(std::iter::repeat_n(0, 1200));
         let e = read_from::<u8, _>(&bytes[..]).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -158,7 +158,7 @@ fn build_grid<T: Copy>(
 ) -> Result<GrayImage> {
     let (gw, gh) = layout.grid_size(height, width)?;
     let per_image = height * width; // fits: each side is bounded by grid_size
-    if data.len() % per_image != 0 {
+    if !data.len().is_multiple_of(per_image) {
         return Err(RenderError::InvalidInput(format!(
             "got {} values, not a whole number of {height}x{width} images ({per_image} values each)",
             data.len()

@@ -2,12 +2,10 @@
 //! beside it in the same file.
 
 pub(crate) mod activation;
-mod bias;
 pub(crate) mod conv;
 pub(crate) mod dropout;
 pub mod elementwise;
 pub(crate) mod gemm;
-mod im2col;
 pub(crate) mod loss;
 pub(crate) mod matmul;
 pub(crate) mod norm;

@@ -305,7 +305,7 @@ impl Team {
                 continue;
             }
             spins = spins.wrapping_add(1);
-            if spins % 64 != 0 {
+            if !spins.is_multiple_of(64) {
                 std::hint::spin_loop();
             } else if last_work.elapsed() > SPIN {
                 self.sleep();
@@ -343,7 +343,7 @@ fn wait_for(done: &AtomicBool) {
 
 /// One round of a wait: a spin hint, and every 64th round the core yielded.
 fn backoff(spins: u32) {
-    if spins % 64 != 0 {
+    if !spins.is_multiple_of(64) {
         std::hint::spin_loop();
     } else {
         std::thread::yield_now();

@@ -1,5 +1,10 @@
-//! `im2col` and `col2im`: the column matrices that turn a convolution into one GEMM per sample
-//! (see [`super::conv`]).
+//! `im2col` and `col2im`: the column matrices that turn a convolution into a GEMM (see
+//! [`super`]), and the gathers between a group of samples `(S, C, P)` and the channel-major
+//! matrix `(C, S·P)` a grouped product reads or writes.
+//!
+//! A group's column matrix has `ld = S·P` columns: sample `s` owns columns `s·P..(s + 1)·P`.
+//! So every function here takes the row stride `ld` of the matrix it reads or writes, and a
+//! slice that starts at the sample's first column.
 
 /// How a window walks over an image of `(channels, h, w)`; the column side has one row per
 /// `(channel, ki, kj)` and one column per output position `(oh, ow)` of a `ho × wo` grid.
@@ -31,20 +36,6 @@ impl Geometry {
     pub(super) fn image_len(&self) -> usize {
         self.channels * self.h * self.w
     }
-
-    /// A 1×1 window with stride 1 and no padding: the columns are the image itself.
-    pub(super) fn is_identity(&self) -> bool {
-        self.kh == 1 && self.kw == 1 && self.stride == 1 && self.padding == 0
-    }
-
-    /// The length of a column buffer (0 when the image serves as its own columns).
-    pub(super) fn scratch_len(&self) -> usize {
-        if self.is_identity() {
-            0
-        } else {
-            self.rows() * self.positions()
-        }
-    }
 }
 
 /// The output positions `o` in `lo..hi` for which the input index `o·s + k − p` lies in
@@ -66,8 +57,8 @@ pub(super) fn valid_range(
 }
 
 /// `cols[(c, ki, kj), (oh, ow)] = img[c, oh·s − p + ki, ow·s − p + kj]`, 0 in the padding.
-/// `img: (C, H, W)`, `cols: (C·kh·kw, Ho·Wo)`.
-pub(super) fn im2col(g: &Geometry, img: &[f32], cols: &mut [f32]) {
+/// `img: (C, H, W)`; `cols`: `C·kh·kw` rows of `Ho·Wo` values, `ld` apart.
+pub(super) fn im2col(g: &Geometry, img: &[f32], cols: &mut [f32], ld: usize) {
     let (s, p, wo) = (g.stride, g.padding, g.wo);
     for c in 0..g.channels {
         let plane = &img[c * g.h * g.w..][..g.h * g.w];
@@ -75,8 +66,7 @@ pub(super) fn im2col(g: &Geometry, img: &[f32], cols: &mut [f32]) {
             let (oh_lo, oh_hi) = valid_range(ki, g.ho, g.h, s, p);
             for kj in 0..g.kw {
                 let (lo, hi) = valid_range(kj, wo, g.w, s, p);
-                let row =
-                    &mut cols[((c * g.kh + ki) * g.kw + kj) * g.positions()..][..g.positions()];
+                let row = &mut cols[((c * g.kh + ki) * g.kw + kj) * ld..][..g.positions()];
                 row[..oh_lo * wo].fill(0.0);
                 row[oh_hi * wo..].fill(0.0);
                 for oh in oh_lo..oh_hi {
@@ -98,8 +88,9 @@ pub(super) fn im2col(g: &Geometry, img: &[f32], cols: &mut [f32]) {
 }
 
 /// The adjoint of [`im2col`]: `img[c, oh·s − p + ki, ow·s − p + kj] += cols[(c, ki, kj), (oh, ow)]`
-/// (padding positions are dropped). `cols: (C·kh·kw, Ho·Wo)`, `img: (C, H, W)`.
-pub(super) fn col2im(g: &Geometry, cols: &[f32], img: &mut [f32]) {
+/// (padding positions are dropped). `cols`: `C·kh·kw` rows of `Ho·Wo` values, `ld` apart;
+/// `img: (C, H, W)`.
+pub(super) fn col2im(g: &Geometry, cols: &[f32], ld: usize, img: &mut [f32]) {
     let (s, p, wo) = (g.stride, g.padding, g.wo);
     for c in 0..g.channels {
         let plane = &mut img[c * g.h * g.w..][..g.h * g.w];
@@ -107,7 +98,7 @@ pub(super) fn col2im(g: &Geometry, cols: &[f32], img: &mut [f32]) {
             let (oh_lo, oh_hi) = valid_range(ki, g.ho, g.h, s, p);
             for kj in 0..g.kw {
                 let (lo, hi) = valid_range(kj, wo, g.w, s, p);
-                let row = &cols[((c * g.kh + ki) * g.kw + kj) * g.positions()..][..g.positions()];
+                let row = &cols[((c * g.kh + ki) * g.kw + kj) * ld..][..g.positions()];
                 for oh in oh_lo..oh_hi {
                     let src = &row[oh * wo..][..wo];
                     let dst = &mut plane[(oh * s + ki - p) * g.w..][..g.w];
@@ -127,13 +118,42 @@ pub(super) fn col2im(g: &Geometry, cols: &[f32], img: &mut [f32]) {
     }
 }
 
-/// The column matrix of `img`: `img` itself for an identity geometry, else [`im2col`] into
-/// `scratch`.
-pub(super) fn columns<'a>(g: &Geometry, img: &'a [f32], scratch: &'a mut [f32]) -> &'a [f32] {
-    if g.is_identity() {
-        img
-    } else {
-        im2col(g, img, scratch);
-        scratch
+/// Copies one sample `x: (C, P)` into its columns of a channel-major matrix: `C` rows of `P`
+/// values, `ld` apart, starting at `out`.
+pub(super) fn to_channel_major(x: &[f32], positions: usize, out: &mut [f32], ld: usize) {
+    for (c, plane) in x.chunks_exact(positions).enumerate() {
+        out[c * ld..][..positions].copy_from_slice(plane);
+    }
+}
+
+/// Writes one sample's columns of a channel-major matrix (`C` rows of `P` values, `ld` apart,
+/// starting at `m`) into `y: (C, P)`, plus `bias[c]` to channel `c` when given.
+pub(super) fn from_channel_major(
+    m: &[f32],
+    ld: usize,
+    positions: usize,
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+) {
+    for (c, plane) in y.chunks_exact_mut(positions).enumerate() {
+        let src = &m[c * ld..][..positions];
+        match bias {
+            Some(b) => {
+                for (d, &v) in plane.iter_mut().zip(src) {
+                    *d = v + b[c];
+                }
+            }
+            None => plane.copy_from_slice(src),
+        }
+    }
+}
+
+/// Adds one sample's columns of a channel-major matrix (`C` rows of `P` values, `ld` apart,
+/// starting at `m`) into `y: (C, P)`.
+pub(super) fn add_from_channel_major(m: &[f32], ld: usize, positions: usize, y: &mut [f32]) {
+    for (c, plane) in y.chunks_exact_mut(positions).enumerate() {
+        for (d, &v) in plane.iter_mut().zip(&m[c * ld..][..positions]) {
+            *d += v;
+        }
     }
 }

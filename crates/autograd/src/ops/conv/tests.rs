@@ -1,7 +1,7 @@
-//! Unit tests of the convolution helpers in `conv.rs`.
+//! Unit tests of the convolution helpers.
 
+use super::columns::valid_range;
 use super::*;
-use crate::ops::im2col::{im2col, valid_range};
 
 #[test]
 fn valid_ranges_cover_exactly_the_inside() {
@@ -46,9 +46,9 @@ fn col2im_is_the_adjoint_of_im2col() {
         .map(|i| (i as f32 * 0.11).cos())
         .collect();
     let mut cols = vec![0.0; c.len()];
-    im2col(&g, &x, &mut cols);
+    im2col(&g, &x, &mut cols, g.positions());
     let mut img = vec![0.0; x.len()];
-    col2im(&g, &c, &mut img);
+    col2im(&g, &c, g.positions(), &mut img);
     assert_eq!((cols.len(), x.len()), (c.len(), img.len()));
     let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
     let rhs: f64 = x.iter().zip(&img).map(|(a, b)| f64::from(a * b)).sum();

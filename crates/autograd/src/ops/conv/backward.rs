@@ -2,7 +2,7 @@
 
 use super::batch::{backward_in_halves, batch_split, group_size, groups, Half, Scratch};
 use super::bias::bias_grad;
-use super::columns::{add_from_channel_major, col2im, im2col, to_channel_major, Geometry};
+use super::columns::{add_from_channel_major, to_channel_major, Columns, Geometry};
 use super::{largest_half, product, view, view_mut};
 use crate::error::Result;
 use crate::graph::{Backward, GradSink, Values, Var};
@@ -86,6 +86,7 @@ impl Backward for Conv2dBackward {
             } = h;
             let [cols, dcols, dyg] = bufs;
             let n = x.len() / x_len;
+            let mut columns = Columns::new(&geom);
             for (first, s) in groups(n, group_size(k, pos, n)) {
                 let ld = s * pos;
                 let sample = |i: usize| first + i;
@@ -102,7 +103,7 @@ impl Backward for Conv2dBackward {
                 if let Some(gw) = gw.as_deref_mut() {
                     for i in 0..s {
                         let xi = &x[sample(i) * x_len..][..x_len];
-                        im2col(&geom, xi, &mut cols[i * pos..], ld);
+                        columns.im2col(xi, &mut cols[i * pos..], ld);
                     }
                     let colsm = view(cols, k, ld, ld);
                     product(par, dym, colsm.t(), 1.0, view_mut(gw, cout, k, k));
@@ -111,7 +112,7 @@ impl Backward for Conv2dBackward {
                     product(par, wm.t(), dym, 0.0, view_mut(dcols, k, ld, ld));
                     for i in 0..s {
                         let gxi = &mut gx[sample(i) * x_len..][..x_len];
-                        col2im(&geom, &dcols[i * pos..], ld, gxi);
+                        columns.col2im(&dcols[i * pos..], ld, gxi);
                     }
                 }
             }
@@ -182,6 +183,7 @@ impl Backward for ConvTranspose2dBackward {
             } = h;
             let [cols, gxg, xg] = bufs;
             let n = x.len() / x_len;
+            let mut columns = Columns::new(&geom);
             for (first, s) in groups(n, group_size(k, pos, n)) {
                 let ld = s * pos;
                 for i in 0..s {
@@ -190,7 +192,7 @@ impl Backward for ConvTranspose2dBackward {
                         bias_grad(db, dyi, geom.h * geom.w);
                     }
                     if !cols.is_empty() {
-                        im2col(&geom, dyi, &mut cols[i * pos..], ld);
+                        columns.im2col(dyi, &mut cols[i * pos..], ld);
                     }
                 }
                 let colsm = view(cols, k, ld, ld);

@@ -29,7 +29,7 @@ use crate::tensor::Tensor;
 use backward::{Conv2dBackward, ConvTranspose2dBackward};
 use batch::{batch_split, forward_in_halves, group_size, groups, Buffers};
 use bias::fill_bias;
-use columns::{col2im, from_channel_major, im2col, to_channel_major, Geometry};
+use columns::{from_channel_major, to_channel_major, Columns, Geometry};
 
 /// `C ← A·B + β·C`, split over both cores when `par` (the caller is not already parallel).
 fn product(par: bool, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
@@ -190,11 +190,12 @@ impl Graph<'_> {
             let half = |x: &[f32], y: &mut [f32], bufs: &mut Buffers, par: bool| {
                 let [cols, prod, _] = bufs;
                 let n = x.len() / x_len;
+                let mut columns = Columns::new(&geom);
                 for (first, s) in groups(n, group_size(k, pos, n)) {
                     let ld = s * pos;
                     for i in 0..s {
                         let xi = &x[(first + i) * x_len..][..x_len];
-                        im2col(&geom, xi, &mut cols[i * pos..], ld);
+                        columns.im2col(xi, &mut cols[i * pos..], ld);
                     }
                     let c = view_mut(prod, cout, ld, ld);
                     product(par, wm, view(cols, k, ld, ld), 0.0, c);
@@ -273,6 +274,7 @@ impl Graph<'_> {
             let half = |x: &[f32], y: &mut [f32], bufs: &mut Buffers, par: bool| {
                 let [cols, gathered, _] = bufs;
                 let n = x.len() / x_len;
+                let mut columns = Columns::new(&geom);
                 for (first, s) in groups(n, group_size(k, pos, n)) {
                     let ld = s * pos;
                     for i in 0..s {
@@ -286,7 +288,7 @@ impl Graph<'_> {
                         if fill_bias(yi, bias, ho * wo) == 0.0 {
                             yi.fill(0.0);
                         }
-                        col2im(&geom, &cols[i * pos..], ld, yi);
+                        columns.col2im(&cols[i * pos..], ld, yi);
                     }
                 }
             };

@@ -57,15 +57,49 @@ impl Layout {
         self.batch * self.inner
     }
 
-    /// Calls `f(n, slice)` for each of the `B` runs of channel `c` in `data`.
+    /// The `B` runs of channel `c` in `data`.
     fn runs<'a>(&self, data: &'a [f32], c: usize) -> impl Iterator<Item = &'a [f32]> + 'a {
         let (channels, inner) = (self.channels, self.inner);
         (0..self.batch).map(move |n| &data[(n * channels + c) * inner..][..inner])
     }
 
+    /// `Σ f(x)` over channel `c`'s values in `data`, in f64 and a fixed order: [`lane_sum`] of
+    /// each run, run after run. Runs of one value (a `(B, C)` input) are read directly: the same
+    /// sum, without a slice per value.
+    fn channel_sum(&self, data: &[f32], c: usize, f: impl Fn(f32) -> f64) -> f64 {
+        if self.inner == 1 {
+            let values = data.iter().skip(c).step_by(self.channels);
+            return values.fold(0.0, |t, &x| t + f(x));
+        }
+        self.runs(data, c).fold(0.0, |t, r| t + lane_sum(r, &f))
+    }
+
+    /// `Σ f(a, b)` over channel `c`'s values in two tensors of this layout, like
+    /// [`Layout::channel_sum`].
+    fn channel_sum2(&self, a: &[f32], b: &[f32], c: usize, f: impl Fn(f32, f32) -> f64) -> f64 {
+        if self.inner == 1 {
+            let pairs = a.iter().zip(b).skip(c).step_by(self.channels);
+            return pairs.fold(0.0, |t, (&x, &y)| t + f(x, y));
+        }
+        let runs = self.runs(a, c).zip(self.runs(b, c));
+        runs.fold(0.0, |t, (x, y)| t + lane_sum2(x, y, &f))
+    }
+
     /// Calls `f(c, start, end)` for each run of one channel within the flat element range
-    /// `offset..offset + len` (`start`, `end` relative to `offset`).
+    /// `offset..offset + len` (`start`, `end` relative to `offset`). For a `(B, C)` input every
+    /// run is one value, and the channel is counted along instead of divided out.
     fn channel_runs(&self, offset: usize, len: usize, mut f: impl FnMut(usize, usize, usize)) {
+        if self.inner == 1 {
+            let mut c = offset % self.channels;
+            for i in 0..len {
+                f(c, i, i + 1);
+                c += 1;
+                if c == self.channels {
+                    c = 0;
+                }
+            }
+            return;
+        }
         let end = offset + len;
         let mut i = offset;
         while i < end {
@@ -214,12 +248,11 @@ impl Graph<'_> {
                 // Two passes per channel: the mean, then the biased variance about it.
                 channel_halves(len, &mut mean, &mut inv_std, |first, mean, var| {
                     for (i, (m, v)) in mean.iter_mut().zip(var.iter_mut()).enumerate() {
-                        let runs = || layout.runs(input, first + i);
-                        let total: f64 = runs().map(|r| lane_sum(r, f64::from)).sum();
+                        let total = layout.channel_sum(input, first + i, f64::from);
                         let mu = total / n as f64;
-                        let sq: f64 = runs()
-                            .map(|r| lane_sum(r, |x| (f64::from(x) - mu).powi(2)))
-                            .sum();
+                        let sq = layout.channel_sum(input, first + i, |x| {
+                            (f64::from(x) - mu).powi(2)
+                        });
                         (*m, *v) = (mu as f32, (sq / n as f64) as f32);
                     }
                 });
@@ -315,11 +348,9 @@ impl Backward for BatchNormBackward {
         let mut sum_dy_xhat = grads.scratch(c);
         channel_halves(dy.len(), &mut sum_dy, &mut sum_dy_xhat, |first, s1, s2| {
             for (i, (a, b)) in s1.iter_mut().zip(s2.iter_mut()).enumerate() {
-                let (mut t1, mut t2) = (0.0f64, 0.0f64);
-                for (d, h) in layout.runs(dy, first + i).zip(layout.runs(xhat, first + i)) {
-                    t1 += lane_sum(d, f64::from);
-                    t2 += lane_sum2(d, h, |d, h| f64::from(d) * f64::from(h));
-                }
+                let t1 = layout.channel_sum(dy, first + i, f64::from);
+                let t2 =
+                    layout.channel_sum2(dy, xhat, first + i, |d, h| f64::from(d) * f64::from(h));
                 (*a, *b) = (t1 as f32, t2 as f32);
             }
         });

@@ -8,7 +8,8 @@
 //! per sample of the generator's and discriminator's products and `G₁`, `D₁` those of their first
 //! layer (see `benches::flops`): G = 627,200 + 6,422,528 + 200,704, D = 200,704 + 6,422,528 +
 //! 6,272, so 147.5 MFLOP per sample, 9.44 GFLOP per step at batch 64. As a share of the
-//! machine's peak: GFLOP/s ÷ ~190 on 2 cores (÷ ~95 for the 1-thread rows).
+//! machine's peak: GFLOP/s ÷ the `fma_peak` bench's figure (418 on 2 threads and 218 on 1 on
+//! the AVX-512 development machine; about 190 and 95 on the AVX2 machine of earlier tables).
 //!
 //! Run: `cargo bench -p benches --bench dcgan_step`.
 

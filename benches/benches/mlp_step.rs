@@ -8,7 +8,8 @@
 //! per sample of the generator's and discriminator's linear layers and `G₁`, `D₁` those of their
 //! first layer (see `benches::flops`): for the reference G 100→256→512→784 and D 784→512→256→1,
 //! 10.2 MFLOP per sample, 0.654 GFLOP per step at batch 64. As a share of the machine's peak:
-//! GFLOP/s ÷ ~190 on 2 cores (÷ ~95 for the 1-thread rows).
+//! GFLOP/s ÷ the `fma_peak` bench's figure (418 on 2 threads and 218 on 1 on the AVX-512
+//! development machine; about 190 and 95 on the AVX2 machine of earlier tables).
 //!
 //! An epoch of 60,000 digits is `60000 / batch` steps: the time per step times that count is the
 //! training time of one epoch without data loading.

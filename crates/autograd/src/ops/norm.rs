@@ -250,9 +250,8 @@ impl Graph<'_> {
                     for (i, (m, v)) in mean.iter_mut().zip(var.iter_mut()).enumerate() {
                         let total = layout.channel_sum(input, first + i, f64::from);
                         let mu = total / n as f64;
-                        let sq = layout.channel_sum(input, first + i, |x| {
-                            (f64::from(x) - mu).powi(2)
-                        });
+                        let sq =
+                            layout.channel_sum(input, first + i, |x| (f64::from(x) - mu).powi(2));
                         (*m, *v) = (mu as f32, (sq / n as f64) as f32);
                     }
                 });

@@ -6,7 +6,7 @@ use super::columns::{add_from_channel_major, to_channel_major, Columns, Geometry
 use super::{largest_half, product, view, view_mut};
 use crate::error::Result;
 use crate::graph::{Backward, GradSink, Values, Var};
-use crate::ops::gemm::MatRef;
+use crate::ops::gemm::{gemm_packed, MatRef, PackedLeft};
 use crate::tensor::Tensor;
 
 /// What a backward pass needs: which gradients are wanted, and the larger half's group size.
@@ -73,6 +73,7 @@ impl Backward for Conv2dBackward {
         let split = plan.split;
         let mut scratch = Scratch::take(grads, split.is_some(), lens, db_len, dw_len);
         let wm = MatRef::new(vals.get(self.weight).data(), cout, k);
+        let wt = plan.wants_x.then(|| PackedLeft::new(wm.t()));
         // Per group of s samples, with dY gathered (Cout × s·P) and cols = im2col(x) (K × s·P):
         // dW += dY · colsᵀ;  dx += col2im(Wᵀ · dY).
         let half = |h: Half<'_>, par: bool| {
@@ -108,8 +109,8 @@ impl Backward for Conv2dBackward {
                     let colsm = view(cols, k, ld, ld);
                     product(par, dym, colsm.t(), 1.0, view_mut(gw, cout, k, k));
                 }
-                if let Some(gx) = gx.as_deref_mut() {
-                    product(par, wm.t(), dym, 0.0, view_mut(dcols, k, ld, ld));
+                if let (Some(gx), Some(wt)) = (gx.as_deref_mut(), &wt) {
+                    gemm_packed(par, wt, dym, 0.0, view_mut(dcols, k, ld, ld));
                     for i in 0..s {
                         let gxi = &mut gx[sample(i) * x_len..][..x_len];
                         columns.col2im(&dcols[i * pos..], ld, gxi);
@@ -169,7 +170,9 @@ impl Backward for ConvTranspose2dBackward {
         let dw_len = if plan.wants_w { cin * k } else { 0 };
         let split = plan.split;
         let mut scratch = Scratch::take(grads, split.is_some(), lens, db_len, dw_len);
-        let wm = MatRef::new(vals.get(self.weight).data(), cin, k);
+        let wm = plan
+            .wants_x
+            .then(|| PackedLeft::new(MatRef::new(vals.get(self.weight).data(), cin, k)));
         // Per group of s samples, with cols = im2col(dY) (K × s·P) and x gathered (Cin × s·P):
         // dx += W · cols;  dW += x · colsᵀ.
         let half = |h: Half<'_>, par: bool| {
@@ -196,8 +199,8 @@ impl Backward for ConvTranspose2dBackward {
                     }
                 }
                 let colsm = view(cols, k, ld, ld);
-                if let Some(gx) = gx.as_deref_mut() {
-                    product(par, wm, colsm, 0.0, view_mut(gxg, cin, ld, ld));
+                if let (Some(gx), Some(wm)) = (gx.as_deref_mut(), &wm) {
+                    gemm_packed(par, wm, colsm, 0.0, view_mut(gxg, cin, ld, ld));
                     for i in 0..s {
                         let gxi = &mut gx[(first + i) * x_len..][..x_len];
                         add_from_channel_major(&gxg[i * pos..], ld, pos, gxi);

@@ -22,7 +22,7 @@ mod columns;
 #[cfg(test)]
 mod tests;
 
-use super::gemm::{gemm, gemm_par, MatMut, MatRef};
+use super::gemm::{gemm, gemm_packed, gemm_par, MatMut, MatRef, PackedLeft};
 use crate::error::{invalid, shape_mismatch, Result};
 use crate::graph::{Graph, Var};
 use crate::tensor::Tensor;
@@ -184,7 +184,7 @@ impl Graph<'_> {
         let lens = [k * most * pos, cout * most * pos, 0];
         let mut bufs = self.group_buffers(split.is_some(), lens);
         {
-            let wm = MatRef::new(self.value(weight).data(), cout, k);
+            let wm = PackedLeft::new(MatRef::new(self.value(weight).data(), cout, k));
             let bias = bias.map(|b| self.value(b).data());
             // Per group of s samples: cols = im2col (K × s·P); prod = W · cols (Cout × s·P).
             let half = |x: &[f32], y: &mut [f32], bufs: &mut Buffers, par: bool| {
@@ -198,7 +198,7 @@ impl Graph<'_> {
                         columns.im2col(xi, &mut cols[i * pos..], ld);
                     }
                     let c = view_mut(prod, cout, ld, ld);
-                    product(par, wm, view(cols, k, ld, ld), 0.0, c);
+                    gemm_packed(par, &wm, view(cols, k, ld, ld), 0.0, c);
                     for i in 0..s {
                         let yi = &mut y[(first + i) * y_len..][..y_len];
                         from_channel_major(&prod[i * pos..], ld, pos, bias, yi);
@@ -267,7 +267,7 @@ impl Graph<'_> {
         let lens = [k * most * pos, cin * most * pos, 0];
         let mut bufs = self.group_buffers(split.is_some(), lens);
         {
-            let wm = MatRef::new(self.value(weight).data(), cin, k);
+            let wt = PackedLeft::new(MatRef::new(self.value(weight).data(), cin, k).t());
             let bias = bias.map(|b| self.value(b).data());
             // Per group of s samples: xs = x gathered (Cin × s·P); cols = Wᵀ · xs (K × s·P);
             // y = bias + col2im(cols).
@@ -282,7 +282,7 @@ impl Graph<'_> {
                         to_channel_major(xi, pos, &mut gathered[i * pos..], ld);
                     }
                     let xm = view(gathered, cin, ld, ld);
-                    product(par, wm.t(), xm, 0.0, view_mut(cols, k, ld, ld));
+                    gemm_packed(par, &wt, xm, 0.0, view_mut(cols, k, ld, ld));
                     for i in 0..s {
                         let yi = &mut y[(first + i) * y_len..][..y_len];
                         if fill_bias(yi, bias, ho * wo) == 0.0 {

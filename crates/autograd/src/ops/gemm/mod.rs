@@ -12,7 +12,7 @@
 //!
 //! Two kernels sit behind the contract ([`Kernel`]): on CPUs with AVX-512, our own blocked
 //! product ([`packed`], packing both operands through their strides, so a transposed operand is
-//! never copied first) with an 8×32 micro-kernel ([`avx512`]); elsewhere matrixmultiply
+//! never copied first) with a 12×32 micro-kernel ([`avx512`]); elsewhere matrixmultiply
 //! ([`portable`]). They differ in the order of their sums, so their results differ in the last
 //! bits; each is deterministic. [`gemm_reference`] (tests) is the naive triple loop both are
 //! checked against.
@@ -24,6 +24,12 @@ mod packed;
 mod portable;
 #[cfg(test)]
 mod tests;
+
+#[cfg(target_arch = "x86_64")]
+use packed::LeftPack;
+/// Never built off x86_64 (no AVX-512 kernel there).
+#[cfg(not(target_arch = "x86_64"))]
+enum LeftPack {}
 
 /// Which implementation computes the products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +210,7 @@ pub(crate) fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
     unsafe {
         raw_sgemm(
             Kernel::best(),
+            None,
             alpha,
             &a,
             &b,
@@ -225,6 +232,7 @@ pub(crate) fn gemm_with(kernel: Kernel, alpha: f32, a: MatRef, b: MatRef, beta: 
     unsafe {
         raw_sgemm(
             kernel,
+            None,
             alpha,
             &a,
             &b,
@@ -248,7 +256,73 @@ pub(crate) fn gemm_par_with(
     beta: f32,
     c: MatMut,
 ) {
-    par_columns_with(kernel, alpha, a, b, beta, c, None)
+    par_columns_with(kernel, None, alpha, a, b, beta, c, None)
+}
+
+/// A left operand packed once for several products with it: a convolution's weight, used by
+/// every group of samples on both threads, is packed once per op instead of once per product.
+/// On the portable kernel (which packs inside each product) it is just the view.
+pub(crate) struct PackedLeft<'a> {
+    view: MatRef<'a>,
+    kernel: Kernel,
+    packed: Option<LeftPack>,
+}
+
+impl<'a> PackedLeft<'a> {
+    /// Packs `a` for [`Kernel::best`].
+    pub(crate) fn new(a: MatRef<'a>) -> PackedLeft<'a> {
+        PackedLeft::with(Kernel::best(), a)
+    }
+
+    /// Packs `a` for `kernel`, which the CPU must run.
+    pub(crate) fn with(kernel: Kernel, a: MatRef<'a>) -> PackedLeft<'a> {
+        a.check("left");
+        let packed = match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 if a.rows > 0 && a.cols > 0 => {
+                // SAFETY: the view was checked; `Kernel::Avx512` is only chosen on CPUs with it.
+                Some(unsafe { LeftPack::new(&a) })
+            }
+            _ => None,
+        };
+        PackedLeft {
+            view: a,
+            kernel,
+            packed,
+        }
+    }
+}
+
+/// `C ← A·B + β·C` with `A` packed already: split over both threads like [`gemm_par`] when
+/// `par`, on the calling thread otherwise. The same bits as [`gemm`] with `A`'s view.
+pub(crate) fn gemm_packed(par: bool, a: &PackedLeft, b: MatRef, beta: f32, c: MatMut) {
+    gemm_packed_with(par, a, 1.0, b, beta, c)
+}
+
+/// [`gemm_packed`] with a factor `alpha`: `C ← α·A·B + β·C`.
+fn gemm_packed_with(par: bool, a: &PackedLeft, alpha: f32, b: MatRef, beta: f32, c: MatMut) {
+    let left = a.packed.as_ref();
+    if par {
+        par_columns_with(a.kernel, left, alpha, a.view, b, beta, c, None);
+    } else {
+        check_dims(&a.view, &b, &c);
+        // SAFETY: as in `gemm`; `left` was packed from `a.view` for `a.kernel`.
+        unsafe {
+            raw_sgemm(
+                a.kernel,
+                left,
+                alpha,
+                &a.view,
+                &b,
+                beta,
+                c.data.as_mut_ptr(),
+                c.rs,
+                c.cs,
+                0,
+                c.cols,
+            )
+        }
+    }
 }
 
 /// Products below this many multiply-adds run on one thread: splitting costs more than it saves.
@@ -276,12 +350,14 @@ where
 type RowFn<'f> = &'f (dyn Fn(&mut [f32]) + Sync);
 
 fn par_columns(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut, then: Option<RowFn>) {
-    par_columns_with(Kernel::best(), alpha, a, b, beta, c, then)
+    par_columns_with(Kernel::best(), None, alpha, a, b, beta, c, then)
 }
 
-/// [`par_columns`] with a chosen kernel.
+/// [`par_columns`] with a chosen kernel, and `A` packed already when `left` is given.
+#[allow(clippy::too_many_arguments)]
 fn par_columns_with(
     kernel: Kernel,
+    left: Option<&LeftPack>,
     alpha: f32,
     a: MatRef,
     b: MatRef,
@@ -296,7 +372,19 @@ fn par_columns_with(
     // borrowed for the whole call; the two halves write disjoint column ranges, and `then` (on a
     // row-major `C`) sees each row's part of its own range only.
     let columns = |col0: usize, col1: usize| unsafe {
-        raw_sgemm(kernel, alpha, &a, &b, beta, ptr.get(), rs, cs, col0, col1);
+        raw_sgemm(
+            kernel,
+            left,
+            alpha,
+            &a,
+            &b,
+            beta,
+            ptr.get(),
+            rs,
+            cs,
+            col0,
+            col1,
+        );
         if let Some(f) = then {
             for i in 0..rows {
                 let row = ptr.get().add(i * rs + col0 * cs);
@@ -328,14 +416,17 @@ impl SendPtr {
     }
 }
 
-/// Columns `[col0, col1)` of `C ← α·A·B + β·C` with `kernel`.
+/// Columns `[col0, col1)` of `C ← α·A·B + β·C` with `kernel`, and `A` packed already when
+/// `left` is given.
 ///
 /// # Safety
 /// The views must have been checked with `check_dims`, and `c` must point at the output view's
-/// buffer, valid for writes over the whole view and not aliased by `a` or `b`.
+/// buffer, valid for writes over the whole view and not aliased by `a` or `b`; `left`, if
+/// given, was packed from `a` for `kernel`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn raw_sgemm(
     kernel: Kernel,
+    left: Option<&LeftPack>,
     alpha: f32,
     a: &MatRef,
     b: &MatRef,
@@ -361,7 +452,7 @@ unsafe fn raw_sgemm(
     }
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => packed::sgemm(alpha, a, b, beta, c, rsc, csc, col0, col1),
+        Kernel::Avx512 => packed::sgemm(left, alpha, a, b, beta, c, rsc, csc, col0, col1),
         #[cfg(not(target_arch = "x86_64"))]
         Kernel::Avx512 => unreachable!("Kernel::best() never picks AVX-512 off x86_64"),
         Kernel::Portable => portable::sgemm(alpha, a, b, beta, c, rsc, csc, col0, col1),

@@ -27,13 +27,15 @@ thread_local! {
     static PACKS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Columns `[col0, col1)` of `C ← α·A·B + β·C` with the AVX-512 kernel.
+/// Columns `[col0, col1)` of `C ← α·A·B + β·C` with the AVX-512 kernel; `A` is packed here,
+/// block by block, unless `left` holds it packed already.
 ///
 /// # Safety
 /// As for `super::raw_sgemm`, and the CPU must have AVX-512F ([`avx512::available`]); `A` has at
-/// least one column.
+/// least one column; `left`, if given, was packed from `a`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn sgemm(
+    left: Option<&LeftPack>,
     alpha: f32,
     a: &MatRef,
     b: &MatRef,
@@ -48,7 +50,11 @@ pub(crate) unsafe fn sgemm(
     PACKS.with(|packs| {
         let mut packs = packs.borrow_mut();
         let (pa, pb) = &mut *packs;
-        let a_len = MC.min(m).div_ceil(MR) * MR * KC.min(k);
+        let a_len = if left.is_some() {
+            0
+        } else {
+            MC.min(m).div_ceil(MR) * MR * KC.min(k)
+        };
         let b_len = NC.min(col1 - col0).div_ceil(NR) * NR * KC.min(k);
         if pa.len() < a_len {
             pa.resize(a_len, 0.0);
@@ -67,13 +73,19 @@ pub(crate) unsafe fn sgemm(
                 };
                 for i0 in (0..m).step_by(MC) {
                     let mc = (m - i0).min(MC);
-                    pack_a(a, i0, mc, p0, kc, pa);
+                    let strips = match left {
+                        Some(left) => &left.data[left.block(p0, i0, kc)..],
+                        None => {
+                            pack_a(a, i0, mc, p0, kc, pa);
+                            &pa[..]
+                        }
+                    };
                     for (t, jt) in (0..nc).step_by(NR).enumerate() {
                         let panel = pb.as_ptr().add(t * kc * NR);
                         let cols = (nc - jt).min(NR);
                         for (s, it) in (i0..i0 + mc).step_by(MR).enumerate() {
                             let rows = (i0 + mc - it).min(MR);
-                            let strip = pa.as_ptr().add(s * kc * MR);
+                            let strip = strips.as_ptr().add(s * kc * MR);
                             let tile_c = c.add(it * rsc + (j0 + jt) * csc);
                             avx512::tile(kc, strip, panel, tile_c, rsc, csc, rows, cols, update);
                         }
@@ -82,6 +94,60 @@ pub(crate) unsafe fn sgemm(
             }
         }
     });
+}
+
+thread_local! {
+    /// A buffer for a [`LeftPack`], kept between packs so that a steady loop does not allocate.
+    static LEFT: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// All of a left operand `A`, packed once, for several products with it: depth block `p0`
+/// (of [`KC`]) holds every row block (of [`MC`]) in turn, each as [`pack_a`] lays it out.
+pub(crate) struct LeftPack {
+    data: Vec<f32>,
+    /// Rows rounded up to whole strips.
+    rows: usize,
+}
+
+impl LeftPack {
+    /// Packs `a`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; the view must have been checked.
+    pub(crate) unsafe fn new(a: &MatRef) -> LeftPack {
+        let (m, k) = (a.rows, a.cols);
+        let rows = m.div_ceil(MR) * MR;
+        let mut data = LEFT.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        data.clear();
+        data.resize(rows * k, 0.0);
+        let mut pack = LeftPack { data, rows };
+        for p0 in (0..k).step_by(KC) {
+            let kc = (k - p0).min(KC);
+            for i0 in (0..m).step_by(MC) {
+                let mc = (m - i0).min(MC);
+                let at = pack.block(p0, i0, kc);
+                pack_a(a, i0, mc, p0, kc, &mut pack.data[at..]);
+            }
+        }
+        pack
+    }
+
+    /// Where the block of depths `p0..p0 + kc` and rows from `i0` starts.
+    fn block(&self, p0: usize, i0: usize, kc: usize) -> usize {
+        p0 * self.rows + i0 * kc
+    }
+}
+
+impl Drop for LeftPack {
+    fn drop(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        LEFT.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.capacity() < data.capacity() {
+                *b = data;
+            }
+        });
+    }
 }
 
 /// Packs rows `i0..i0 + mc`, depths `p0..p0 + kc` of `A` into strips of [`MR`] rows: strip `s`

@@ -63,6 +63,14 @@ fn every_kernel_matches_the_reference_for_every_transpose() {
                         got, par,
                         "{what}: the parallel split must not change any bit"
                     );
+                    // A left operand packed once gives the same bits, on one thread or two.
+                    let left = PackedLeft::with(kernel, a_view);
+                    for split in [false, true] {
+                        let mut packed = start.clone();
+                        let c = MatMut::new(&mut packed, m, n);
+                        gemm_packed_with(split, &left, 0.5, b_view, 2.0, c);
+                        assert_eq!(got, packed, "{what}: packed once (split {split})");
+                    }
                     // A transposed output (column-major C) takes the kernel's strided store.
                     let mut t_start = vec![0.0; m * n];
                     for i in 0..m {

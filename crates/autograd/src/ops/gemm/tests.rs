@@ -250,3 +250,20 @@ fn tile_throughput() {
         2.0 * (kc * avx512::MR * 32 * reps) as f64 / s / 1e9
     );
 }
+
+#[test]
+fn a_fused_row_function_sees_every_row_once_whether_or_not_the_product_splits() {
+    // (64, 300, 512) and (300, 200, 100) split by columns, (8, 8, 8) not at all.
+    for &(m, k, n) in &[(64, 300, 512), (300, 200, 100), (8, 8, 8)] {
+        let a = random(m * k, 7);
+        let b = random(k * n, 8);
+        let (av, bv) = (MatRef::new(&a, m, k), MatRef::new(&b, k, n));
+        let mut want = vec![0.0; m * n];
+        gemm(1.0, av, bv, 0.0, MatMut::new(&mut want, m, n));
+        want.iter_mut().for_each(|v| *v = v.max(0.0) + 1.0);
+        let mut got = vec![f32::NAN; m * n];
+        let relu_plus_one = |row: &mut [f32]| row.iter_mut().for_each(|v| *v = v.max(0.0) + 1.0);
+        gemm_par_map(1.0, av, bv, 0.0, MatMut::new(&mut got, m, n), relu_plus_one);
+        assert_eq!(want, got, "{m}x{k}x{n}");
+    }
+}

@@ -86,7 +86,10 @@ fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
     strides
 }
 
-/// Calls `f(i, ia, ib)` for every flat output index `i` with the matching operand indices.
+/// Calls `f(i, ia, ib)` for every flat output index `i` in order, with the matching operand
+/// indices. The innermost dimension runs as a tight loop with fixed strides; only the outer
+/// dimensions keep a counter (a weight divided by a scalar is one row loop per row, not a counter
+/// step per value).
 fn for_each_broadcast(
     out: &[usize],
     sa: &[usize],
@@ -94,12 +97,26 @@ fn for_each_broadcast(
     mut f: impl FnMut(usize, usize, usize),
 ) {
     let total = numel(out);
+    let Some(&inner) = out.last() else {
+        // A scalar.
+        if total == 1 {
+            f(0, 0, 0);
+        }
+        return;
+    };
+    if inner == 0 {
+        return;
+    }
     let rank = out.len();
-    let mut counter = vec![0usize; rank];
+    let (step_a, step_b) = (sa[rank - 1], sb[rank - 1]);
+    let mut counter = vec![0usize; rank - 1];
     let (mut ia, mut ib) = (0usize, 0usize);
-    for i in 0..total {
-        f(i, ia, ib);
-        for d in (0..rank).rev() {
+    for row in 0..total / inner {
+        let first = row * inner;
+        for j in 0..inner {
+            f(first + j, ia + j * step_a, ib + j * step_b);
+        }
+        for d in (0..rank - 1).rev() {
             counter[d] += 1;
             ia += sa[d];
             ib += sb[d];

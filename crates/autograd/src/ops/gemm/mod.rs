@@ -204,46 +204,37 @@ fn check_dims(a: &MatRef, b: &MatRef, c: &MatMut) {
 
 /// `C ← α·A·B + β·C` on the calling thread (see the module contract).
 pub(crate) fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
-    check_dims(&a, &b, &c);
-    // SAFETY: the views were checked to lie inside their slices; `c` is borrowed mutably, so it
-    // aliases neither `a` nor `b`.
-    unsafe {
-        raw_sgemm(
-            Kernel::best(),
-            None,
-            alpha,
-            &a,
-            &b,
-            beta,
-            c.data.as_mut_ptr(),
-            c.rs,
-            c.cs,
-            0,
-            c.cols,
-        )
-    }
+    // SAFETY: the best kernel runs on this CPU; no packed left operand.
+    unsafe { gemm_on(Kernel::best(), None, alpha, a, b, beta, c) }
 }
 
 /// [`gemm`] with a chosen kernel, which the CPU must run ([`Kernel::all_available`]).
 #[cfg(test)]
 pub(crate) fn gemm_with(kernel: Kernel, alpha: f32, a: MatRef, b: MatRef, beta: f32, c: MatMut) {
+    // SAFETY: tests pass kernels from `Kernel::all_available`; no packed left operand.
+    unsafe { gemm_on(kernel, None, alpha, a, b, beta, c) }
+}
+
+/// The whole of `C ← α·A·B + β·C` on the calling thread, the views checked first.
+///
+/// # Safety
+/// The CPU must run `kernel`; `left`, if given, was packed from `a` for `kernel`.
+unsafe fn gemm_on(
+    kernel: Kernel,
+    left: Option<&LeftPack>,
+    alpha: f32,
+    a: MatRef,
+    b: MatRef,
+    beta: f32,
+    c: MatMut,
+) {
     check_dims(&a, &b, &c);
-    // SAFETY: as in `gemm`; the kernel is one this CPU runs.
-    unsafe {
-        raw_sgemm(
-            kernel,
-            None,
-            alpha,
-            &a,
-            &b,
-            beta,
-            c.data.as_mut_ptr(),
-            c.rs,
-            c.cs,
-            0,
-            c.cols,
-        )
-    }
+    // SAFETY: the views were checked to lie inside their slices; `c` is borrowed mutably, so it
+    // aliases neither `a` nor `b`; the rest is the caller's promise.
+    let c_ptr = c.data.as_mut_ptr();
+    raw_sgemm(
+        kernel, left, alpha, &a, &b, beta, c_ptr, c.rs, c.cs, 0, c.cols,
+    )
 }
 
 /// [`gemm_par`] with a chosen kernel, which the CPU must run.
@@ -305,23 +296,8 @@ fn gemm_packed_with(par: bool, a: &PackedLeft, alpha: f32, b: MatRef, beta: f32,
     if par {
         par_columns_with(a.kernel, left, alpha, a.view, b, beta, c, None);
     } else {
-        check_dims(&a.view, &b, &c);
-        // SAFETY: as in `gemm`; `left` was packed from `a.view` for `a.kernel`.
-        unsafe {
-            raw_sgemm(
-                a.kernel,
-                left,
-                alpha,
-                &a.view,
-                &b,
-                beta,
-                c.data.as_mut_ptr(),
-                c.rs,
-                c.cs,
-                0,
-                c.cols,
-            )
-        }
+        // SAFETY: `left` was packed from `a.view` for `a.kernel`, a kernel this CPU runs.
+        unsafe { gemm_on(a.kernel, left, alpha, a.view, b, beta, c) }
     }
 }
 

@@ -8,8 +8,8 @@
 # Each kill lands mid-training: the script waits until the step in the latest checkpoint has
 # advanced since the previous kill, checks that the trainer is still running (the run is not
 # finished), then waits a random 0-250 ms more and kills. Every other segment runs with the
-# test-only switch GAN_TEST_SLOW_WRITE_MS, which pauses each checkpoint write halfway through
-# its temporary file, so that some kills land during a checkpoint write (the script counts them
+# test-only switch GAN_TEST_SLOW_WRITE_MS, which pauses each checkpoint write between writing
+# its temporary file and renaming it, so that some kills land during a checkpoint write (the script counts them
 # by the temporary files they leave; the next resume must remove them).
 set -euo pipefail
 cd "$(dirname "$0")/.."

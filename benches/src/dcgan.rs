@@ -13,7 +13,7 @@
 
 use crate::{adam, flops};
 use autograd::nn::{
-    BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module,
+    Activation, BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module,
 };
 use autograd::optim::Optimizer;
 use autograd::{BufferPool, Gradients, Graph, ParamId, ParamStore, Result, Var};
@@ -82,12 +82,10 @@ impl Module for Generator {
     fn forward(&mut self, g: &mut Graph<'_>, z: Var) -> Result<Var> {
         let batch = g.shape(z)?[0];
         let h = self.fc.forward(g, z)?;
-        let h = self.bn0.forward(g, h)?;
-        let h = g.relu(h)?;
+        let h = self.bn0.forward_act(g, h, Activation::Relu)?;
         let h = g.reshape(h, &[batch, WIDE, SMALL, SMALL])?;
         let h = self.up1.forward(g, h)?;
-        let h = self.bn1.forward(g, h)?;
-        let h = g.relu(h)?;
+        let h = self.bn1.forward_act(g, h, Activation::Relu)?;
         let h = self.up2.forward(g, h)?;
         g.tanh(h)
     }
@@ -152,8 +150,7 @@ impl Module for Discriminator {
         let h = self.down1.forward(g, x)?;
         let h = g.leaky_relu(h, 0.2)?;
         let h = self.down2.forward(g, h)?;
-        let h = self.bn2.forward(g, h)?;
-        let h = g.leaky_relu(h, 0.2)?;
+        let h = self.bn2.forward_act(g, h, Activation::LeakyRelu(0.2))?;
         let h = g.flatten(h)?;
         self.fc.forward(g, h)
     }

@@ -1,6 +1,6 @@
 //! Named tensors as safetensors bytes (the format PyTorch users load with
-//! `safetensors.torch.load_file`), in both directions, with string metadata. No file I/O here:
-//! the caller writes the bytes (atomically) and reads them back.
+//! `safetensors.torch.load_file`), in both directions, with string metadata. The caller writes
+//! the bytes (atomically) and reads them back; [`save_entries`] streams large files to a path.
 //!
 //! ```
 //! use autograd::tensor_file::{encode, TensorFile};
@@ -24,9 +24,11 @@
 use crate::error::{Error, Result};
 use crate::params::ParamStore;
 use crate::tensor::Tensor;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::{Dtype, View};
 use safetensors::SafeTensors;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::Path;
 
 fn bad(reason: impl Into<String>) -> Error {
     Error::TensorFile {
@@ -43,19 +45,34 @@ pub enum Entry<'a> {
     I64(&'a [usize], &'a [i64]),
 }
 
-impl Entry<'_> {
-    fn dtype_shape_bytes(&self) -> (Dtype, Vec<usize>, Vec<u8>) {
+/// An entry as safetensors writes it: its little-endian bytes are made when they are written,
+/// one tensor at a time, so that encoding never holds a second copy of every tensor.
+impl View for &Entry<'_> {
+    fn dtype(&self) -> Dtype {
         match self {
-            Entry::F32(t) => (
-                Dtype::F32,
-                t.shape().to_vec(),
-                t.data().iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
-            Entry::I64(shape, values) => (
-                Dtype::I64,
-                shape.to_vec(),
-                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
+            Entry::F32(_) => Dtype::F32,
+            Entry::I64(..) => Dtype::I64,
+        }
+    }
+
+    fn shape(&self) -> &[usize] {
+        match self {
+            Entry::F32(t) => t.shape(),
+            Entry::I64(shape, _) => shape,
+        }
+    }
+
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(match self {
+            Entry::F32(t) => t.data().iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Entry::I64(_, values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        })
+    }
+
+    fn data_len(&self) -> usize {
+        match self {
+            Entry::F32(t) => 4 * t.len(),
+            Entry::I64(_, values) => 8 * values.len(),
         }
     }
 }
@@ -78,18 +95,22 @@ pub fn encode_entries(
     entries: &[(String, Entry<'_>)],
     metadata: &HashMap<String, String>,
 ) -> Result<Vec<u8>> {
-    let parts: Vec<(Dtype, Vec<usize>, Vec<u8>)> =
-        entries.iter().map(|(_, e)| e.dtype_shape_bytes()).collect();
-    let views = entries
-        .iter()
-        .zip(&parts)
-        .map(|((name, _), (dtype, shape, b))| {
-            TensorView::new(*dtype, shape.clone(), b).map(|v| (name.clone(), v))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| bad(format!("cannot encode: {e}")))?;
+    let views = entries.iter().map(|(name, e)| (name.as_str(), e));
     safetensors::serialize(views, &Some(metadata.clone()))
         .map_err(|e| bad(format!("cannot encode: {e}")))
+}
+
+/// Writes [`encode_entries`]' bytes to the file at `path` (created or truncated) without holding
+/// them in memory: one tensor's bytes at a time. For an atomic write, pass a temporary path and
+/// rename it afterwards (`mnist_idx::atomic::write_via_path`).
+pub fn save_entries(
+    path: &Path,
+    entries: &[(String, Entry<'_>)],
+    metadata: &HashMap<String, String>,
+) -> Result<()> {
+    let views = entries.iter().map(|(name, e)| (name.as_str(), e));
+    safetensors::serialize_to_file(views, &Some(metadata.clone()), path)
+        .map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Encodes every parameter of `params` under its name, with `metadata`.

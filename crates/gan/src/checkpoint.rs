@@ -20,7 +20,7 @@
 //! files differ in those bytes and in the metadata checksum.
 
 use crate::epoch::EpochMetrics;
-use crate::error::{write_atomic, GanError, Result};
+use crate::error::{write_atomic_via_path, GanError, Result};
 use crate::rng;
 use crate::train::{Gan, Position, Trainer};
 use autograd::optim::Optimizer;
@@ -132,12 +132,13 @@ pub fn save(
     info.insert("checksums".into(), tensor_checksums(&entries)?);
     info.remove(METADATA_CRC);
     info.insert(METADATA_CRC.into(), crc_text(metadata_crc(&info)));
-    let encoded =
-        tensor_file::encode_entries(&entries, &info).map_err(|e| GanError::Checkpoint {
+    // Streamed to the file one tensor at a time: no copy of the whole checkpoint in memory.
+    write_atomic_via_path(path, |tmp| {
+        tensor_file::save_entries(tmp, &entries, &info).map_err(|e| GanError::Checkpoint {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-    write_atomic(path, &encoded)
+        })
+    })
 }
 
 /// The prefix of the generator's averaged weights: `ema.generator.layers.0.weight`, ... (strip

@@ -108,23 +108,38 @@ pub(crate) fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) 
 /// mid-write can leave the temporary file `.NAME.tmp-PID-N`; [`crate::cleanup`] removes it when
 /// the run is next trained.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
+    mnist_idx::atomic::write_file(path, bytes).map_err(io_error(path))
+}
+
+/// [`write_atomic`] for writers that write a file at a path themselves (the checkpoint, streamed
+/// tensor by tensor): `fill` writes the temporary file at the path it is given, which is then
+/// synced and renamed to `path`. Errors of `fill` are returned as they are.
+pub(crate) fn write_atomic_via_path(
+    path: &std::path::Path,
+    fill: impl FnOnce(&std::path::Path) -> Result<()>,
+) -> Result<()> {
     let pause = slow_write_for_tests(path);
-    mnist_idx::atomic::write_with(path, |file| match pause {
-        None => file.write_all(bytes),
-        Some(pause) => {
-            let half = bytes.len() / 2;
-            file.write_all(&bytes[..half])?;
+    let mut failure = None;
+    let written = mnist_idx::atomic::write_via_path(path, |tmp| {
+        fill(tmp).map_err(|e| {
+            failure = Some(e);
+            std::io::Error::other("the file could not be filled")
+        })?;
+        if let Some(pause) = pause {
             std::thread::sleep(pause);
-            file.write_all(&bytes[half..])
         }
-    })
-    .map_err(io_error(path))
+        Ok(())
+    });
+    match (written, failure) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(io_error(path)(e)),
+        (Ok(()), None) => Ok(()),
+    }
 }
 
 /// A test-only switch for `scripts/crash-soak.sh`: with `GAN_TEST_SLOW_WRITE_MS=N` set, every
-/// checkpoint write pauses N ms halfway through its temporary file, so that a kill can land
-/// during a checkpoint write. Unset (always, outside that script), it costs one lookup.
+/// checkpoint write pauses N ms after its temporary file is written and before it is renamed, so
+/// that a kill can land during a checkpoint write. Unset (always, outside that script), it costs one lookup.
 fn slow_write_for_tests(path: &std::path::Path) -> Option<std::time::Duration> {
     if !matches!(path.extension(), Some(e) if e == "safetensors") {
         return None;

@@ -44,6 +44,26 @@ pub fn write_with<E: From<io::Error>>(
     result
 }
 
+/// [`write_with`] for writers that open their file by path (such as safetensors'
+/// `serialize_to_file`): `fill` writes the new temporary file at the path it is given; the file
+/// is then synced and renamed to `path`. On any error the temporary file is removed and `path`
+/// is left as it was.
+pub fn write_via_path<E: From<io::Error>>(
+    path: &Path,
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
+    let (file, tmp) = create_temp(path)?;
+    drop(file);
+    let result = fill(&tmp)
+        .and_then(|()| Ok(File::open(&tmp)?.sync_all()?))
+        .and_then(|()| Ok(fs::rename(&tmp, path)?));
+    if result.is_err() {
+        // Best effort: the error that matters is the one returned.
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// A new file `.NAME.tmp-PID-N` in the folder of `path`.
 fn create_temp(path: &Path) -> io::Result<(File, PathBuf)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -94,6 +114,24 @@ mod tests {
         let e = write_with(&path, |_| Err(io::Error::other("disk full"))).unwrap_err();
         assert_eq!(e.to_string(), "disk full");
         assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_path_writer_replaces_atomically_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.bin");
+        fs::write(&path, b"old").unwrap();
+        let e = write_via_path(&path, |tmp| {
+            fs::write(tmp, b"half")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        write_via_path(&path, |tmp| fs::write(tmp, b"new")).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -3,7 +3,7 @@
 //! statistics in the layer, readable and writable for checkpoints (PyTorch names them
 //! `{name}.running_mean`, `{name}.running_var`, `{name}.num_batches_tracked`).
 
-use super::Module;
+use super::{Activation, Module};
 use crate::error::{shape_mismatch, Result};
 use crate::graph::{Graph, Var};
 use crate::ops::norm::RunningStats;
@@ -59,8 +59,24 @@ macro_rules! batch_norm_layer {
             }
         }
 
-        impl Module for $name {
-            fn forward(&mut self, g: &mut Graph<'_>, x: Var) -> Result<Var> {
+        impl $name {
+            /// The layer followed by `act`, as one op ([`Graph::batch_norm_act`]): one pass
+            /// over memory and one stored tensor instead of three.
+            pub fn forward_act(
+                &mut self,
+                g: &mut Graph<'_>,
+                x: Var,
+                act: Activation,
+            ) -> Result<Var> {
+                self.normalise(g, x, Some(act))
+            }
+
+            fn normalise(
+                &mut self,
+                g: &mut Graph<'_>,
+                x: Var,
+                act: Option<Activation>,
+            ) -> Result<Var> {
                 let shape = g.shape(x)?;
                 if shape.len() != $rank {
                     return Err(shape_mismatch(
@@ -71,7 +87,14 @@ macro_rules! batch_norm_layer {
                     ));
                 }
                 let (w, b) = (g.param(self.weight), g.param(self.bias));
-                g.batch_norm(x, w, b, &mut self.running, self.momentum, self.eps)
+                let (m, eps) = (self.momentum, self.eps);
+                g.batch_norm_act(x, w, b, &mut self.running, m, eps, act)
+            }
+        }
+
+        impl Module for $name {
+            fn forward(&mut self, g: &mut Graph<'_>, x: Var) -> Result<Var> {
+                self.normalise(g, x, None)
             }
 
             fn params(&self) -> Vec<ParamId> {

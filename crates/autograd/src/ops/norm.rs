@@ -6,6 +6,7 @@
 //! two fixed halves (by channel for sums, by element for the rest), so results are bit-identical
 //! with 1 or 2 threads.
 
+use super::activation::Activation;
 use super::parallel::for_halves;
 use crate::error::{invalid, shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, Graph, Values, Var};
@@ -176,6 +177,29 @@ impl Graph<'_> {
         momentum: f32,
         eps: f32,
     ) -> Result<Var> {
+        self.batch_norm_act(x, gamma, beta, running, momentum, eps, None)
+    }
+
+    /// [`Graph::batch_norm`] followed by `act`, in one op: `y = act(γ·x̂ + β)`. One pass over
+    /// memory, and one stored tensor (the output) where the two ops store three (`x̂`, the
+    /// normalised output, the activation's): the backward pass recomputes `x̂` from `x`, and the
+    /// activation's derivative from `y`. A leaky ReLU of negative slope (its output does not show
+    /// the sign of its input) runs as an op of its own after the normalisation.
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm_act(
+        &mut self,
+        x: Var,
+        gamma: Var,
+        beta: Var,
+        running: &mut RunningStats,
+        momentum: f32,
+        eps: f32,
+        act: Option<Activation>,
+    ) -> Result<Var> {
+        if let Some(a) = act.filter(|a| !a.fusable()) {
+            let y = self.batch_norm_act(x, gamma, beta, running, momentum, eps, None)?;
+            return a.apply(self, y);
+        }
         let op = "batch_norm";
         let shape = self.shape(x)?.to_vec();
         let sg = self.shape(gamma)?.to_vec();
@@ -240,7 +264,6 @@ impl Graph<'_> {
         let len = self.value(x).len();
         let mut mean = self.alloc(c);
         let mut inv_std = self.alloc(c);
-        let mut xhat = self.alloc(len);
         let mut out = self.alloc(len);
         {
             let input = self.value(x).data();
@@ -270,42 +293,36 @@ impl Graph<'_> {
                 }
             }
             let (mean, inv_std) = (&mean[..], &inv_std[..]);
-            for_halves(&mut xhat, |offset, chunk| {
-                layout.channel_runs(offset, chunk.len(), |c, s, e| {
-                    let src = &input[offset + s..offset + e];
-                    for (h, &x) in chunk[s..e].iter_mut().zip(src) {
-                        *h = (x - mean[c]) * inv_std[c];
-                    }
-                });
-            });
             let (g, b) = (self.value(gamma).data(), self.value(beta).data());
-            let xhat = &xhat[..];
+            // The activation runs on each channel's run while it is in cache, or on the whole
+            // chunk when runs are too short to pay for a call each.
+            let per_run = layout.inner >= 16;
             for_halves(&mut out, |offset, chunk| {
                 layout.channel_runs(offset, chunk.len(), |c, s, e| {
-                    let src = &xhat[offset + s..offset + e];
-                    for (y, &h) in chunk[s..e].iter_mut().zip(src) {
-                        *y = g[c] * h + b[c];
+                    let src = &input[offset + s..offset + e];
+                    let run = &mut chunk[s..e];
+                    for (y, &x) in run.iter_mut().zip(src) {
+                        *y = g[c] * ((x - mean[c]) * inv_std[c]) + b[c];
+                    }
+                    if let (Some(act), true) = (act, per_run) {
+                        act.apply_in_place(run);
                     }
                 });
+                if let (Some(act), false) = (act, per_run) {
+                    act.apply_in_place(chunk);
+                }
             });
         }
-        self.pool.give(mean);
         let value = Tensor::from_parts(shape, out);
-        if ![x, gamma, beta].iter().any(|&v| self.requires_grad(v)) {
-            self.pool.give(xhat);
-            self.pool.give(inv_std);
-            return Ok(
-                self.push_op(op, value, &[x, gamma, beta], || BatchNormBackward {
-                    x,
-                    gamma,
-                    beta,
-                    layout,
-                    train,
-                    xhat: Vec::new(),
-                    inv_std: Vec::new(),
-                }),
-            );
-        }
+        let needs_grad = [x, gamma, beta].iter().any(|&v| self.requires_grad(v));
+        let (mean, inv_std) = match needs_grad {
+            true => (mean, inv_std),
+            false => {
+                self.pool.give(mean);
+                self.pool.give(inv_std);
+                (Vec::new(), Vec::new())
+            }
+        };
         Ok(
             self.push_op(op, value, &[x, gamma, beta], || BatchNormBackward {
                 x,
@@ -313,70 +330,87 @@ impl Graph<'_> {
                 beta,
                 layout,
                 train,
-                xhat,
+                act,
+                mean,
                 inv_std,
             }),
         )
     }
 }
 
-/// With `x̂ = (x − μ)·s` (`s = 1/√(σ² + eps)`) and `y = γ·x̂ + β`, per channel over its `n` values:
-/// `dβ = Σ dy`, `dγ = Σ dy·x̂`, and in training mode (μ, σ² depend on x)
-/// `dx = γ·s·(dy − Σdy/n − x̂·Σ(dy·x̂)/n)`; in evaluation mode `dx = γ·s·dy`.
+/// With `x̂ = (x − μ)·s` (`s = 1/√(σ² + eps)`), `z = γ·x̂ + β` and `y = act(z)`, per channel over
+/// its `n` values: `dz = dy·act'(z)` (from `y`), `dβ = Σ dz`, `dγ = Σ dz·x̂`, and in training mode
+/// (μ, σ² depend on x) `dx = γ·s·(dz − Σdz/n − x̂·Σ(dz·x̂)/n)`; in evaluation mode `dx = γ·s·dz`.
+/// `x̂` is recomputed from `x`, as the forward pass computed it.
 struct BatchNormBackward {
     x: Var,
     gamma: Var,
     beta: Var,
     layout: Layout,
     train: bool,
-    xhat: Vec<f32>,
+    act: Option<Activation>,
+    mean: Vec<f32>,
     inv_std: Vec<f32>,
 }
 
 impl Backward for BatchNormBackward {
     fn backward(
         &self,
-        _out: &Tensor,
+        out: &Tensor,
         gout: &Tensor,
         vals: &Values<'_>,
         grads: &mut GradSink<'_>,
     ) -> Result<()> {
-        let (layout, dy, xhat) = (self.layout, gout.data(), &self.xhat[..]);
+        let layout = self.layout;
         let c = layout.channels;
-        let mut sum_dy = grads.scratch(c);
-        let mut sum_dy_xhat = grads.scratch(c);
-        channel_halves(dy.len(), &mut sum_dy, &mut sum_dy_xhat, |first, s1, s2| {
+        let (x, mean, inv_std) = (vals.get(self.x).data(), &self.mean[..], &self.inv_std[..]);
+        let xhat = |c: usize, x: f32| (x - mean[c]) * inv_std[c];
+        // dz: the gradient before the activation (dy itself without one).
+        let dz_buf = self.act.map(|act| {
+            let (y, dy) = (out.data(), gout.data());
+            let mut dz = grads.scratch(dy.len());
+            for_halves(&mut dz, |offset, chunk| {
+                let n = chunk.len();
+                act.backprop(&y[offset..][..n], &dy[offset..][..n], chunk);
+            });
+            dz
+        });
+        let dz = dz_buf.as_deref().unwrap_or(gout.data());
+        let mut sum_dz = grads.scratch(c);
+        let mut sum_dz_xhat = grads.scratch(c);
+        channel_halves(dz.len(), &mut sum_dz, &mut sum_dz_xhat, |first, s1, s2| {
             for (i, (a, b)) in s1.iter_mut().zip(s2.iter_mut()).enumerate() {
-                let t1 = layout.channel_sum(dy, first + i, f64::from);
+                let ch = first + i;
+                let t1 = layout.channel_sum(dz, ch, f64::from);
                 let t2 =
-                    layout.channel_sum2(dy, xhat, first + i, |d, h| f64::from(d) * f64::from(h));
+                    layout.channel_sum2(dz, x, ch, |d, x| f64::from(d) * f64::from(xhat(ch, x)));
                 (*a, *b) = (t1 as f32, t2 as f32);
             }
         });
         if let Some(gb) = grads.get(self.beta) {
-            for (g, s) in gb.data_mut().iter_mut().zip(&sum_dy) {
+            for (g, s) in gb.data_mut().iter_mut().zip(&sum_dz) {
                 *g += s;
             }
         }
         if let Some(gg) = grads.get(self.gamma) {
-            for (g, s) in gg.data_mut().iter_mut().zip(&sum_dy_xhat) {
+            for (g, s) in gg.data_mut().iter_mut().zip(&sum_dz_xhat) {
                 *g += s;
             }
         }
         if let Some(gx) = grads.get(self.x) {
-            let (gamma, inv_std) = (vals.get(self.gamma).data(), &self.inv_std[..]);
-            let (s1, s2) = (&sum_dy[..], &sum_dy_xhat[..]);
+            let gamma = vals.get(self.gamma).data();
+            let (s1, s2) = (&sum_dz[..], &sum_dz_xhat[..]);
             let inv_n = 1.0 / layout.count() as f32;
             let train = self.train;
             for_halves(gx.data_mut(), |offset, chunk| {
                 layout.channel_runs(offset, chunk.len(), |c, s, e| {
                     let k = gamma[c] * inv_std[c];
-                    let (d, h) = (&dy[offset + s..offset + e], &xhat[offset + s..offset + e]);
-                    let parts = chunk[s..e].iter_mut().zip(d).zip(h);
+                    let (d, xs) = (&dz[offset + s..offset + e], &x[offset + s..offset + e]);
+                    let parts = chunk[s..e].iter_mut().zip(d).zip(xs);
                     if train {
                         let (m1, m2) = (s1[c] * inv_n, s2[c] * inv_n);
-                        for ((g, &d), &h) in parts {
-                            *g += k * (d - m1 - h * m2);
+                        for ((g, &d), &x) in parts {
+                            *g += k * (d - m1 - xhat(c, x) * m2);
                         }
                     } else {
                         for ((g, &d), _) in parts {
@@ -386,13 +420,16 @@ impl Backward for BatchNormBackward {
                 });
             });
         }
-        grads.give(sum_dy);
-        grads.give(sum_dy_xhat);
+        grads.give(sum_dz);
+        grads.give(sum_dz_xhat);
+        if let Some(buf) = dz_buf {
+            grads.give(buf);
+        }
         Ok(())
     }
 
     fn recycle(self: Box<Self>, pool: &mut BufferPool) {
-        pool.give(self.xhat);
+        pool.give(self.mean);
         pool.give(self.inv_std);
     }
 }

@@ -26,7 +26,8 @@ use super::{spectral_buffers, spectral_buffers_mut, Network};
 use crate::config::{OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{
-    BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module, SpectralNorm,
+    Activation, BatchNorm1d, BatchNorm2d, Conv2d, ConvSpec, ConvTranspose2d, Init, Linear, Module,
+    SpectralNorm,
 };
 use autograd::{Graph, ParamId, ParamStore, RunningStats, Tensor, Var};
 use mnist_idx::{PIXELS, SIDE};
@@ -103,12 +104,10 @@ impl Network for DcganGenerator {
             h = g.concat(&[h, y], 1)?;
         }
         h = self.fc.forward(g, h)?;
-        h = self.bn0.forward(g, h)?;
-        h = g.relu(h)?;
+        h = self.bn0.forward_act(g, h, Activation::Relu)?;
         h = g.reshape(h, &[n, WIDE, SMALL, SMALL])?;
         h = self.up1.forward(g, h)?;
-        h = self.bn1.forward(g, h)?;
-        h = g.relu(h)?;
+        h = self.bn1.forward_act(g, h, Activation::Relu)?;
         h = self.up2.forward(g, h)?;
         h = match self.output {
             OutputKind::Tanh => g.tanh(h)?,
@@ -255,8 +254,9 @@ impl Network for DcganDiscriminator {
         h = g.leaky_relu(h, self.slope)?;
         let w = self.weight(g, 1, self.down2.weight)?;
         h = conv(g, h, w, &self.down2)?;
-        h = self.bn2.forward(g, h)?;
-        h = g.leaky_relu(h, self.slope)?;
+        h = self
+            .bn2
+            .forward_act(g, h, Activation::LeakyRelu(self.slope))?;
         h = g.flatten(h)?;
         let w = self.weight(g, 2, self.fc.weight)?;
         let b = self.fc.bias.map(|b| g.param(b));

@@ -6,6 +6,8 @@
 //! So every function here takes the row stride `ld` of the matrix it reads or writes, and a
 //! slice that starts at the sample's first column.
 
+use super::gather;
+
 /// How a window walks over an image of `(channels, h, w)`; the column side has one row per
 /// `(channel, ki, kj)` and one column per output position `(oh, ow)` of a `ho × wo` grid.
 #[derive(Clone, Copy, Debug)]
@@ -65,7 +67,7 @@ pub(super) fn valid_range(
 pub(super) struct Columns {
     g: Geometry,
     /// `offsets[(ki·kw + kj)·P + oh·Wo + ow] = (oh·s + ki)·pw + ow·s + kj`.
-    offsets: Vec<usize>,
+    offsets: Vec<u32>,
     /// Width of the padded plane.
     pw: usize,
     /// The padded plane: `ph × pw`, the image at `(p, p)`.
@@ -78,21 +80,27 @@ impl Columns {
         let (s, p) = (g.stride, g.padding);
         let ph = (g.h + 2 * p).max((g.ho - 1) * s + g.kh);
         let pw = (g.w + 2 * p).max((g.wo - 1) * s + g.kw);
+        // A padded plane is at most (H + 2p + kh)·(W + 2p + kw) elements of one image plane,
+        // whose sizes the graph's checks have bounded: far below 2³¹.
+        let offset = |i: usize| u32::try_from(i).expect("a plane offset within 2³¹");
         let mut offsets = Vec::with_capacity(g.kh * g.kw * g.positions());
         for ki in 0..g.kh {
             for kj in 0..g.kw {
                 for oh in 0..g.ho {
                     for ow in 0..g.wo {
-                        offsets.push((oh * s + ki) * pw + ow * s + kj);
+                        offsets.push(offset((oh * s + ki) * pw + ow * s + kj));
                     }
                 }
             }
         }
+        let plane = vec![0.0; ph * pw];
+        // The gathers' contract: every offset inside the plane (oh·s + ki < ph, ow·s + kj < pw).
+        assert!(gather::in_bounds(&plane, &offsets));
         Columns {
             g: *g,
             offsets,
             pw,
-            plane: vec![0.0; ph * pw],
+            plane,
         }
     }
 
@@ -107,9 +115,8 @@ impl Columns {
             }
             for (win, table) in self.offsets.chunks_exact(pos).enumerate() {
                 let dst = &mut cols[(c * windows + win) * ld..][..pos];
-                for (d, &o) in dst.iter_mut().zip(table) {
-                    *d = self.plane[o];
-                }
+                // SAFETY: `new` checked every offset against the plane.
+                unsafe { gather::gather(&self.plane, table, dst) };
             }
         }
     }
@@ -122,9 +129,8 @@ impl Columns {
             self.plane.fill(0.0);
             for (win, table) in self.offsets.chunks_exact(pos).enumerate() {
                 let src = &cols[(c * windows + win) * ld..][..pos];
-                for (&v, &o) in src.iter().zip(table) {
-                    self.plane[o] += v;
-                }
+                // SAFETY: `new` checked every offset against the plane.
+                unsafe { gather::scatter_add(&mut self.plane, table, src) };
             }
             for (y, row) in dst.chunks_exact_mut(g.w).enumerate() {
                 let padded = &self.plane[(y + p) * self.pw + p..][..g.w];

@@ -19,6 +19,7 @@ mod backward;
 mod batch;
 mod bias;
 mod columns;
+mod gather;
 #[cfg(test)]
 mod tests;
 

@@ -26,6 +26,8 @@ mod portable;
 mod tests;
 
 #[cfg(target_arch = "x86_64")]
+pub(crate) use avx512::available as avx512_available;
+#[cfg(target_arch = "x86_64")]
 use packed::LeftPack;
 /// Never built off x86_64 (no AVX-512 kernel there).
 #[cfg(not(target_arch = "x86_64"))]

@@ -326,3 +326,36 @@ fn weighted_bce_values() {
     let wrong = g.constant(Tensor::full(&[2], 1.0));
     assert!(g.bce_with_logits_weighted(x, t, wrong).is_err());
 }
+
+#[test]
+fn minibatch_stddev_gradients() {
+    // Groups of 4 (two whole), of 3 with a last group of one (its σ is √1e-8 and its gradient
+    // 0), and one group larger than the batch.
+    for (i, (shape, group)) in [([8, 5], 4), ([7, 3], 3), ([5, 4], 8)].iter().enumerate() {
+        check(&[randn(shape, 40 + i as u64)], |g, v| {
+            let s = g.minibatch_stddev(v[0], *group)?;
+            // Through a concat, as a discriminator uses it.
+            g.concat(&[v[0], s], 1)
+        });
+    }
+}
+
+#[test]
+fn minibatch_stddev_values() {
+    let params = ParamStore::new();
+    let mut pool = BufferPool::new();
+    let mut g = Graph::new(&params, &mut pool);
+    // Two groups of two samples with two features: σ of (1, 3) is 1, of (0, 4) is 2; of
+    // (5, 5) is √1e-8 and of (2, −2) is 2.
+    let x = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 3.0, 4.0, 5.0, 2.0, 5.0, -2.0]).unwrap();
+    let x = g.constant(x);
+    let y = g.minibatch_stddev(x, 2).unwrap();
+    assert_eq!(g.shape(y).unwrap(), &[4, 1]);
+    let want = [1.5, 1.5, (1e-4 + 2.0) / 2.0, (1e-4 + 2.0) / 2.0];
+    for (got, want) in g.value(y).data().iter().zip(want) {
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+    }
+    assert!(g.minibatch_stddev(x, 0).is_err());
+    let flat = g.constant(Tensor::zeros(&[4]));
+    assert!(g.minibatch_stddev(flat, 2).is_err());
+}

@@ -56,6 +56,10 @@ pub struct ConfigFlags {
     /// Spectral normalisation of the discriminator's weights.
     #[arg(long)]
     pub spectral_norm: bool,
+    /// Append to the discriminator's last features how varied each group of this many samples
+    /// is (minibatch standard deviation, Karras et al. 2018; 4 is the paper's; 0: off).
+    #[arg(long, value_name = "GROUP")]
+    pub minibatch_stddev: Option<usize>,
     /// Hidden activation.
     #[arg(long, value_parser = enum_parser::<HiddenActivation>())]
     pub activation: Option<HiddenActivation>,
@@ -177,7 +181,8 @@ impl ConfigFlags {
              optimizer <- self.optimizer, seed <- self.seed, data_dir <- self.data,
              lr_g <- self.lr, lr_d <- self.lr, lr_g <- self.lr_g, lr_d <- self.lr_d,
              checkpoint_every <- self.checkpoint_every, eval_every <- self.eval_every,
-             limit <- self.limit, conditioning <- self.conditioning, ema <- self.ema);
+             limit <- self.limit, conditioning <- self.conditioning, ema <- self.ema,
+             minibatch_stddev <- self.minibatch_stddev);
         if self.conditional {
             c.conditional = true;
         }

@@ -158,6 +158,10 @@ pub struct TrainConfig {
     pub conditioning: Conditioning,
     /// Spectral normalisation of the discriminator's weights (one power iteration per step).
     pub spectral_norm: bool,
+    /// Group size of a minibatch standard-deviation feature (Karras et al. 2018) appended to
+    /// the discriminator's last features: how varied each group of that many samples is (0:
+    /// off). Real and generated digits then pass through the discriminator separately.
+    pub minibatch_stddev: usize,
     /// Decay of an exponential moving average of the generator's weights, used for every
     /// image made after training (0: no average).
     pub ema: f64,
@@ -220,6 +224,7 @@ impl Default for TrainConfig {
             conditional: false,
             conditioning: Conditioning::Projection,
             spectral_norm: false,
+            minibatch_stddev: 0,
             ema: 0.0,
             epochs: 20,
             batch: 64,
@@ -320,6 +325,12 @@ impl TrainConfig {
         }
     }
 
+    /// Features the discriminator appends to its last ones: 1 with the minibatch
+    /// standard-deviation feature, else 0.
+    pub fn stddev_features(&self) -> usize {
+        usize::from(self.minibatch_stddev > 0)
+    }
+
     /// Whether a conditional discriminator reads the label by projection.
     pub fn projects(&self) -> bool {
         self.conditional && self.conditioning == Conditioning::Projection
@@ -397,6 +408,13 @@ impl TrainConfig {
         }
         if !(self.leaky_slope.is_finite() && self.leaky_slope >= 0.0) {
             return fail(format!("leaky_slope must be ≥ 0, got {}", self.leaky_slope));
+        }
+        if self.minibatch_stddev > self.batch {
+            return fail(format!(
+                "minibatch_stddev groups of {} are larger than a batch of {}: use at most the \
+                 batch size (4 is the paper's), or 0 to turn the feature off",
+                self.minibatch_stddev, self.batch
+            ));
         }
         if self.batch > 60_000 {
             return fail(format!(

@@ -138,7 +138,7 @@ pub fn parameter_count(config: &TrainConfig) -> Option<u64> {
     let features = match config.model {
         ModelKind::Mlp => *config.d_hidden.last().unwrap_or(&IMAGE_PIXELS) as u64,
         ModelKind::Dcgan => 6272,
-    };
+    } + config.stddev_features() as u64;
     let embedding = if config.projects() { 10 * features } else { 0 };
     let networks = match config.model {
         ModelKind::Mlp => {
@@ -150,7 +150,8 @@ pub fn parameter_count(config: &TrainConfig) -> Option<u64> {
                     total = total.checked_add(layer)?;
                 }
             }
-            total
+            // The last layer's weight for the minibatch standard-deviation feature.
+            total.checked_add(config.stddev_features() as u64)?
         }
         ModelKind::Dcgan => {
             let latent = (config.latent.checked_add(config.label_inputs())?) as u64;
@@ -164,7 +165,8 @@ pub fn parameter_count(config: &TrainConfig) -> Option<u64> {
                 + (128 * 16 + 1) * 64
                 + 2 * 64
                 + (64 * 16 + 1);
-            let d = (d_channels * 16 + 1) * 64 + (64 * 16 + 1) * 128 + 2 * 128 + 6273;
+            let fc = 6273 + config.stddev_features() as u64;
+            let d = (d_channels * 16 + 1) * 64 + (64 * 16 + 1) * 128 + 2 * 128 + fc;
             g.checked_add(d)?
         }
     };

@@ -121,6 +121,37 @@ fn projection_and_concatenation_discriminators_train_save_and_load() {
 }
 
 #[test]
+fn minibatch_stddev_discriminators_train_save_load_and_count_their_parameters() {
+    use gan::config::Conditioning;
+    for model in [ModelKind::Mlp, ModelKind::Dcgan] {
+        for conditioning in [Conditioning::Projection, Conditioning::Concat] {
+            let c = TrainConfig {
+                minibatch_stddev: 4,
+                conditioning,
+                ..config(model, true, 0.0)
+            };
+            train_save_load(&c);
+            let gan = Gan::new(&c).unwrap();
+            assert!(gan.discriminator.has_batch_statistics(), "real and fake apart");
+            // One more input to the last layer (and to the projection's embedding).
+            let (last, features) = match model {
+                ModelKind::Mlp => ("discriminator.layers.2.weight", 16 + 1),
+                ModelKind::Dcgan => ("discriminator.layers.6.weight", 6272 + 1),
+            };
+            let w = gan.params.find(last).unwrap();
+            assert_eq!(gan.params.get(w).shape(), &[1, features]);
+            if conditioning == Conditioning::Projection {
+                let embed = gan.params.find("discriminator.embed.weight").unwrap();
+                assert_eq!(gan.params.get(embed).shape(), &[10, features]);
+            }
+            let total: usize = gan.params.ids().map(|id| gan.params.get(id).len()).sum();
+            let counted = gan::limits::parameter_count(&c).unwrap();
+            assert_eq!(total as u64, counted, "{model:?} {conditioning:?}");
+        }
+    }
+}
+
+#[test]
 fn spectrally_normalised_discriminators_train_save_and_load_with_pytorch_names() {
     for model in [ModelKind::Mlp, ModelKind::Dcgan] {
         let c = TrainConfig {

@@ -8,6 +8,7 @@ pub mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod loss;
 pub(crate) mod matmul;
+pub(crate) mod minibatch_stddev;
 pub(crate) mod norm;
 pub(crate) mod parallel;
 pub(crate) mod pool2d;

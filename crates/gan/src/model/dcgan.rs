@@ -159,6 +159,9 @@ pub struct DcganDiscriminator {
     /// A conditional discriminator's projection term (else ten label planes are stacked on
     /// the image).
     projection: Option<Projection>,
+    /// The group size of a minibatch standard-deviation feature appended to the flattened
+    /// features.
+    stddev_group: Option<usize>,
 }
 
 impl DcganDiscriminator {
@@ -168,6 +171,7 @@ impl DcganDiscriminator {
         let projects = c.projects();
         // One channel of pixels, and ten one-hot planes when the label is concatenated.
         let channels = 1 + c.discriminator_label_inputs();
+        let features = FEATURES + c.stddev_features();
         let mut d = DcganDiscriminator {
             down1: Conv2d::new(
                 store,
@@ -187,7 +191,7 @@ impl DcganDiscriminator {
             fc: Linear::new(
                 store,
                 "discriminator.layers.6",
-                FEATURES,
+                features,
                 1,
                 true,
                 init,
@@ -197,12 +201,13 @@ impl DcganDiscriminator {
             conditional: c.conditional,
             spectral: Vec::new(),
             projection: None,
+            stddev_group: (c.minibatch_stddev > 0).then_some(c.minibatch_stddev),
         };
         if projects {
             d.projection = Some(Projection::new(
                 store,
                 "discriminator.embed",
-                FEATURES,
+                features,
                 rng,
             )?);
         }
@@ -258,6 +263,10 @@ impl Network for DcganDiscriminator {
             .bn2
             .forward_act(g, h, Activation::LeakyRelu(self.slope))?;
         h = g.flatten(h)?;
+        if let Some(group) = self.stddev_group {
+            let s = g.minibatch_stddev(h, group)?;
+            h = g.concat(&[h, s], 1)?;
+        }
         let w = self.weight(g, 2, self.fc.weight)?;
         let b = self.fc.bias.map(|b| g.param(b));
         let logit = g.linear(h, w, b)?;

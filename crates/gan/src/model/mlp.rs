@@ -27,10 +27,14 @@ pub struct Mlp {
     spectral: Vec<SpectralNorm>,
     /// A conditional discriminator's projection term (else the label is concatenated).
     projection: Option<Projection>,
+    /// The group size of a minibatch standard-deviation feature appended to the last layer's
+    /// inputs.
+    stddev_group: Option<usize>,
 }
 
 impl Mlp {
-    /// Registers the layers `{prefix}.layers.{2i}` for the sizes `inputs → hidden… → outputs`.
+    /// Registers the layers `{prefix}.layers.{2i}` for the sizes `inputs → hidden… → outputs`,
+    /// the last one with `extra_last_inputs` more inputs (features appended before it).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: &mut ParamStore,
@@ -38,6 +42,7 @@ impl Mlp {
         inputs: usize,
         hidden_sizes: &[usize],
         outputs: usize,
+        extra_last_inputs: usize,
         hidden: Activation,
         output: Option<Activation>,
         rng: &mut impl Rng,
@@ -47,12 +52,14 @@ impl Mlp {
             .chain([outputs])
             .collect();
         let mut layers = Vec::with_capacity(sizes.len() - 1);
+        let last = sizes.len() - 2;
         for (i, pair) in sizes.windows(2).enumerate() {
             let name = format!("{prefix}.layers.{}", 2 * i);
+            let extra = if i == last { extra_last_inputs } else { 0 };
             layers.push(Linear::new(
                 store,
                 &name,
-                pair[0],
+                pair[0] + extra,
                 pair[1],
                 true,
                 Init::PyTorchDefault,
@@ -67,6 +74,7 @@ impl Mlp {
             conditional: false,
             spectral: Vec::new(),
             projection: None,
+            stddev_group: None,
         })
     }
 
@@ -83,6 +91,7 @@ impl Mlp {
             c.latent + c.label_inputs(),
             &c.g_hidden,
             IMAGE_PIXELS,
+            0,
             hidden,
             Some(output),
             rng,
@@ -104,13 +113,16 @@ impl Mlp {
             IMAGE_PIXELS + c.discriminator_label_inputs(),
             &c.d_hidden,
             1,
+            c.stddev_features(),
             hidden,
             None,
             rng,
         )?;
         mlp.conditional = c.conditional;
+        mlp.stddev_group = (c.minibatch_stddev > 0).then_some(c.minibatch_stddev);
         if c.projects() {
-            let features = c.d_hidden.last().copied().unwrap_or(IMAGE_PIXELS);
+            let last = c.d_hidden.last().copied().unwrap_or(IMAGE_PIXELS);
+            let features = last + c.stddev_features();
             mlp.projection = Some(Projection::new(
                 store,
                 "discriminator.embed",
@@ -167,6 +179,10 @@ impl Network for Mlp {
         let mut features = h;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             if i == last {
+                if let Some(group) = self.stddev_group {
+                    let s = g.minibatch_stddev(h, group)?;
+                    h = g.concat(&[h, s], 1)?;
+                }
                 features = h;
             }
             // Each activation is fused into its linear layer (one op, no extra pass).
@@ -204,6 +220,11 @@ impl Network for Mlp {
 
     fn conditional(&self) -> bool {
         self.conditional
+    }
+
+    fn has_batch_statistics(&self) -> bool {
+        // Each sample's feature depends on its group: real and generated digits apart.
+        self.stddev_group.is_some()
     }
 
     fn buffers(&self) -> Vec<(String, &Tensor)> {

@@ -132,7 +132,10 @@ fn minibatch_stddev_discriminators_train_save_load_and_count_their_parameters() 
             };
             train_save_load(&c);
             let gan = Gan::new(&c).unwrap();
-            assert!(gan.discriminator.has_batch_statistics(), "real and fake apart");
+            assert!(
+                gan.discriminator.has_batch_statistics(),
+                "real and fake apart"
+            );
             // One more input to the last layer (and to the projection's embedding).
             let (last, features) = match model {
                 ModelKind::Mlp => ("discriminator.layers.2.weight", 16 + 1),

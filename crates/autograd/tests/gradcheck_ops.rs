@@ -359,3 +359,20 @@ fn minibatch_stddev_values() {
     let flat = g.constant(Tensor::zeros(&[4]));
     assert!(g.minibatch_stddev(flat, 2).is_err());
 }
+
+#[test]
+fn div_by_scalar_gradients() {
+    for (i, shape) in [&[3, 4][..], &[2, 3, 2, 2], &[5]].iter().enumerate() {
+        let seed = 60 + 3 * i as u64;
+        check(&[randn(shape, seed), positive(&[1], seed + 1)], |g, v| {
+            g.div_by_scalar(v[0], v[1])
+        });
+    }
+    // The divisor must hold one value.
+    let params = ParamStore::new();
+    let mut pool = BufferPool::new();
+    let mut g = Graph::new(&params, &mut pool);
+    let x = g.constant(Tensor::zeros(&[2, 2]));
+    let two = g.constant(Tensor::full(&[2], 2.0));
+    assert!(g.div_by_scalar(x, two).is_err());
+}

@@ -88,11 +88,7 @@ impl SpectralNorm {
         let v = self.v.data().to_vec();
         let u = self.u.data_mut();
         for (r, ur) in u.iter_mut().enumerate().take(rows) {
-            *ur = w[r * cols..(r + 1) * cols]
-                .iter()
-                .zip(&v)
-                .map(|(a, b)| a * b)
-                .sum();
+            *ur = dot(&w[r * cols..(r + 1) * cols], &v);
         }
         normalize(u);
     }
@@ -101,14 +97,18 @@ impl SpectralNorm {
     /// shape) with the current `u` and `v`.
     pub fn normalized(&self, g: &mut Graph<'_>, w: Var) -> Result<Var> {
         let shape = g.shape(w)?.to_vec();
-        let matrix = g.reshape(w, &[self.rows, self.cols])?;
+        // A linear layer's weight is the matrix already; a convolution's is viewed as one.
+        let matrix = match shape.len() {
+            2 => w,
+            _ => g.reshape(w, &[self.rows, self.cols])?,
+        };
         let v = g.constant_from(&[self.cols, 1], self.v.data())?;
         let wv = g.matmul(matrix, v)?;
         let u = g.constant_from(&[self.rows, 1], self.u.data())?;
         let uwv = g.mul(u, wv)?;
         let sigma = g.sum(uwv)?;
-        let scaled = g.div(matrix, sigma)?;
-        g.reshape(scaled, &shape)
+        // The weight itself (not its matrix view) divided: the shape it had.
+        g.div_by_scalar(w, sigma)
     }
 
     /// The normalised weight of this step: in training mode one power iteration first (as
@@ -116,14 +116,31 @@ impl SpectralNorm {
     pub fn weight(&mut self, g: &mut Graph<'_>) -> Result<Var> {
         let w = g.param(self.weight);
         if g.is_training() {
-            let values = g.value(w).data().to_vec();
-            self.power_iteration(&values);
+            self.power_iteration(g.value(w).data());
         }
         self.normalized(g, w)
     }
 }
 
 /// `x / max(‖x‖, EPS)`.
+/// `Σ a·b` over sixteen interleaved partial sums (a fixed order that vectorises).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+            *l += x * y;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
 fn normalize(x: &mut [f32]) {
     let norm = x.iter().map(|v| v * v).sum::<f32>().sqrt().max(EPS);
     for v in x {

@@ -13,6 +13,7 @@ pub(crate) mod norm;
 pub(crate) mod parallel;
 pub(crate) mod pool2d;
 pub(crate) mod reduce;
+pub(crate) mod scale;
 pub(crate) mod shape;
 mod transpose;
 pub(crate) mod unary;

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Var};
+use crate::ops::lanes::dot_f32;
 use crate::params::{ParamId, ParamStore};
 use crate::tensor::Tensor;
 use rand::Rng;
@@ -88,7 +89,7 @@ impl SpectralNorm {
         let v = self.v.data().to_vec();
         let u = self.u.data_mut();
         for (r, ur) in u.iter_mut().enumerate().take(rows) {
-            *ur = dot(&w[r * cols..(r + 1) * cols], &v);
+            *ur = dot_f32(&w[r * cols..(r + 1) * cols], &v);
         }
         normalize(u);
     }
@@ -123,24 +124,6 @@ impl SpectralNorm {
 }
 
 /// `x / max(‖x‖, EPS)`.
-/// `Σ a·b` over sixteen interleaved partial sums (a fixed order that vectorises).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 16];
-    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-            *l += x * y;
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
-}
-
 fn normalize(x: &mut [f32]) {
     let norm = x.iter().map(|v| v * v).sum::<f32>().sqrt().max(EPS);
     for v in x {

@@ -6,6 +6,7 @@ pub(crate) mod conv;
 pub(crate) mod dropout;
 pub mod elementwise;
 pub(crate) mod gemm;
+pub(crate) mod lanes;
 pub(crate) mod loss;
 pub(crate) mod matmul;
 pub(crate) mod minibatch_stddev;

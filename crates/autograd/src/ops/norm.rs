@@ -7,6 +7,7 @@
 //! with 1 or 2 threads.
 
 use super::activation::Activation;
+use super::lanes;
 use super::parallel::for_halves;
 use crate::error::{invalid, shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, Graph, Values, Var};
@@ -64,7 +65,7 @@ impl Layout {
         (0..self.batch).map(move |n| &data[(n * channels + c) * inner..][..inner])
     }
 
-    /// `Σ f(x)` over channel `c`'s values in `data`, in f64 and a fixed order: [`lane_sum`] of
+    /// `Σ f(x)` over channel `c`'s values in `data`, in f64 and a fixed order: [`lanes::sum_f64`] of
     /// each run, run after run. Runs of one value (a `(B, C)` input) are read directly: the same
     /// sum, without a slice per value.
     fn channel_sum(&self, data: &[f32], c: usize, f: impl Fn(f32) -> f64) -> f64 {
@@ -72,7 +73,8 @@ impl Layout {
             let values = data.iter().skip(c).step_by(self.channels);
             return values.fold(0.0, |t, &x| t + f(x));
         }
-        self.runs(data, c).fold(0.0, |t, r| t + lane_sum(r, &f))
+        self.runs(data, c)
+            .fold(0.0, |t, r| t + lanes::sum_f64(r, &f))
     }
 
     /// `Σ f(a, b)` over channel `c`'s values in two tensors of this layout, like
@@ -83,7 +85,7 @@ impl Layout {
             return pairs.fold(0.0, |t, (&x, &y)| t + f(x, y));
         }
         let runs = self.runs(a, c).zip(self.runs(b, c));
-        runs.fold(0.0, |t, (x, y)| t + lane_sum2(x, y, &f))
+        runs.fold(0.0, |t, (x, y)| t + lanes::sum2_f64(x, y, &f))
     }
 
     /// Calls `f(c, start, end)` for each run of one channel within the flat element range
@@ -126,38 +128,6 @@ where
     let (a0, a1) = a.split_at_mut(mid);
     let (b0, b1) = b.split_at_mut(mid);
     super::parallel::join(|| f(0, a0, b0), || f(mid, a1, b1));
-}
-
-/// `Σ f(x)` over `v` in four interleaved f64 partial sums (a fixed order: the same bits on every
-/// run, without one long chain of dependent additions).
-fn lane_sum(v: &[f32], f: impl Fn(f32) -> f64) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let mut chunks = v.chunks_exact(4);
-    for chunk in &mut chunks {
-        for (l, &x) in lanes.iter_mut().zip(chunk) {
-            *l += f(x);
-        }
-    }
-    let tail: f64 = chunks.remainder().iter().map(|&x| f(x)).sum();
-    lanes.iter().sum::<f64>() + tail
-}
-
-/// `Σ f(a, b)` over two equally long slices, like [`lane_sum`].
-fn lane_sum2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(&x, &y)| f(x, y))
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-            *l += f(x, y);
-        }
-    }
-    lanes.iter().sum::<f64>() + tail
 }
 
 impl Graph<'_> {

@@ -2,6 +2,7 @@
 //! broadcasting [`Graph::div`] computes the same values through a walk over the broadcast shape
 //! and reduces the scalar's gradient through it; this op is one pass per direction.
 
+use super::lanes;
 use super::parallel::for_halves;
 use crate::error::{shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, Graph, Values, Var};
@@ -64,18 +65,7 @@ impl Backward for DivByScalarBackward {
             });
         }
         if let Some(gs) = grads.get(self.s) {
-            // Σ dy·x in f64 over eight interleaved partial sums (a fixed order).
-            let mut lanes = [0.0f64; 8];
-            let (cd, cx) = (dy.chunks_exact(8), xs.chunks_exact(8));
-            let tail: f64 = (cd.remainder().iter().zip(cx.remainder()))
-                .map(|(&a, &b)| f64::from(a) * f64::from(b))
-                .sum();
-            for (a, b) in cd.zip(cx) {
-                for ((l, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
-                    *l += f64::from(a) * f64::from(b);
-                }
-            }
-            let dot = lanes.iter().sum::<f64>() + tail;
+            let dot = lanes::sum2_f64(dy, xs, |a, b| f64::from(a) * f64::from(b));
             let d = f64::from(d);
             gs.data_mut()[0] += (-dot / (d * d)) as f32;
         }

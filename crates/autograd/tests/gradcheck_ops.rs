@@ -361,18 +361,68 @@ fn minibatch_stddev_values() {
 }
 
 #[test]
-fn div_by_scalar_gradients() {
-    for (i, shape) in [&[3, 4][..], &[2, 3, 2, 2], &[5]].iter().enumerate() {
+fn spectral_normalize_on_a_large_weight_matches_the_composed_ops() {
+    // 181 × 367 (odd, over the size split across two threads): the backward pass walks rows
+    // from an offset inside one; compare with matmul, mul, sum and a broadcast division.
+    let (rows, cols) = (181, 367);
+    let w = randn(&[rows, cols], 70);
+    let u = randn(&[rows], 71).data().to_vec();
+    let v = randn(&[cols], 72).data().to_vec();
+    let dy = randn(&[rows, cols], 73);
+    let mut params = ParamStore::new();
+    let id = params.add("w", w).unwrap();
+    let mut pool = BufferPool::new();
+    let mut run = |fused: bool| {
+        let mut grads = Gradients::zeros_like(&params);
+        let mut g = Graph::new(&params, &mut pool);
+        let x = g.param(id);
+        let y = if fused {
+            g.spectral_normalize(x, &u, &v).unwrap()
+        } else {
+            let vv = g.constant(Tensor::from_vec(&[cols, 1], v.clone()).unwrap());
+            let uu = g.constant(Tensor::from_vec(&[rows, 1], u.clone()).unwrap());
+            let wv = g.matmul(x, vv).unwrap();
+            let uwv = g.mul(uu, wv).unwrap();
+            let sigma = g.sum(uwv).unwrap();
+            g.div(x, sigma).unwrap()
+        };
+        let weights = g.constant(dy.clone());
+        let loss = g.mul(y, weights).unwrap();
+        let loss = g.sum(loss).unwrap();
+        g.backward(loss, &mut grads).unwrap();
+        let y = g.value(y).data().to_vec();
+        (y, grads.get(id).data().to_vec())
+    };
+    let (y1, g1) = run(true);
+    let (y2, g2) = run(false);
+    for (a, b) in y1.iter().zip(&y2).chain(g1.iter().zip(&g2)) {
+        assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn spectral_normalize_gradients() {
+    for (i, shape) in [&[3, 4][..], &[2, 3, 2, 2], &[5, 1]].iter().enumerate() {
         let seed = 60 + 3 * i as u64;
-        check(&[randn(shape, seed), positive(&[1], seed + 1)], |g, v| {
-            g.div_by_scalar(v[0], v[1])
+        let rows = shape[0];
+        let cols: usize = shape[1..].iter().product();
+        // Positive weights and vectors keep σ away from zero, where W/σ is steep.
+        let u = positive(&[rows], seed + 1).data().to_vec();
+        let v = positive(&[cols], seed + 2).data().to_vec();
+        check(&[positive(shape, seed)], |g, x| {
+            g.spectral_normalize(x[0], &u, &v)
         });
     }
-    // The divisor must hold one value.
+    // Values: W / (uᵀ W v).
     let params = ParamStore::new();
     let mut pool = BufferPool::new();
     let mut g = Graph::new(&params, &mut pool);
-    let x = g.constant(Tensor::zeros(&[2, 2]));
-    let two = g.constant(Tensor::full(&[2], 2.0));
-    assert!(g.div_by_scalar(x, two).is_err());
+    let w = g.constant(Tensor::from_vec(&[2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap());
+    let y = g.spectral_normalize(w, &[1.0, 0.0], &[0.0, 1.0]).unwrap();
+    assert_eq!(g.value(y).data(), &[0.5, 1.0, 1.5, 2.0]);
+    // u and v must fit the weight's matrix.
+    assert!(g.spectral_normalize(w, &[1.0], &[0.0, 1.0]).is_err());
+    assert!(g.spectral_normalize(w, &[1.0, 0.0], &[1.0]).is_err());
+    let flat = g.constant(Tensor::zeros(&[4]));
+    assert!(g.spectral_normalize(flat, &[1.0; 4], &[]).is_err());
 }

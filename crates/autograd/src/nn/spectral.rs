@@ -5,8 +5,7 @@
 //!
 //! Forward: `W = W_orig / σ` with `σ = uᵀ·W_orig·v`, `u` and `v` held constant (no gradient
 //! flows through the power iteration, as in PyTorch), so the gradient reaching `W_orig` is
-//! `(∂L/∂W)/σ − (Σ ∂L/∂W ⊙ W_orig)/σ² · u vᵀ`, which the engine derives from the division and
-//! the product.
+//! `(∂L/∂W)/σ − (Σ ∂L/∂W ⊙ W_orig)/σ² · u vᵀ` ([`Graph::spectral_normalize`]).
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Var};
@@ -97,19 +96,7 @@ impl SpectralNorm {
     /// Records `W_orig / σ` for the weight variable `w` (the parameter, or any variable of its
     /// shape) with the current `u` and `v`.
     pub fn normalized(&self, g: &mut Graph<'_>, w: Var) -> Result<Var> {
-        let shape = g.shape(w)?.to_vec();
-        // A linear layer's weight is the matrix already; a convolution's is viewed as one.
-        let matrix = match shape.len() {
-            2 => w,
-            _ => g.reshape(w, &[self.rows, self.cols])?,
-        };
-        let v = g.constant_from(&[self.cols, 1], self.v.data())?;
-        let wv = g.matmul(matrix, v)?;
-        let u = g.constant_from(&[self.rows, 1], self.u.data())?;
-        let uwv = g.mul(u, wv)?;
-        let sigma = g.sum(uwv)?;
-        // The weight itself (not its matrix view) divided: the shape it had.
-        g.div_by_scalar(w, sigma)
+        g.spectral_normalize(w, self.u.data(), self.v.data())
     }
 
     /// The normalised weight of this step: in training mode one power iteration first (as

@@ -14,7 +14,7 @@ pub(crate) mod norm;
 pub(crate) mod parallel;
 pub(crate) mod pool2d;
 pub(crate) mod reduce;
-pub(crate) mod scale;
 pub(crate) mod shape;
+pub(crate) mod spectral;
 mod transpose;
 pub(crate) mod unary;

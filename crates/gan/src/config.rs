@@ -160,7 +160,7 @@ pub struct TrainConfig {
     pub spectral_norm: bool,
     /// Group size of a minibatch standard-deviation feature (Karras et al. 2018) appended to
     /// the discriminator's last features: how varied each group of that many samples is (0:
-    /// off). Real and generated digits then pass through the discriminator separately.
+    /// off). Groups are consecutive samples, never mixing real and generated digits.
     pub minibatch_stddev: usize,
     /// Decay of an exponential moving average of the generator's weights, used for every
     /// image made after training (0: no average).

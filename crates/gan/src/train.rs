@@ -410,7 +410,7 @@ impl Trainer {
         let rows = b * IMAGE_PIXELS;
         let d = &mut self.gan.discriminator;
         let conditional = d.conditional();
-        let joined = !d.has_batch_statistics();
+        let joined = d.batch_coupling().allows_joining(b);
         // One batch of 2B when D allows it (one product per layer instead of two).
         let both = joined.then(|| {
             let mut both = self.pool.take(2 * rows);

@@ -5,6 +5,7 @@ use autograd::{BufferPool, Tensor};
 use gan::checkpoint::{self, Checkpoint, CheckpointMeta};
 use gan::config::ModelKind;
 use gan::data::TrainingData;
+use gan::model::BatchCoupling;
 use gan::train::{Gan, RealBatch, Trainer};
 use gan::TrainConfig;
 use mnist_idx::Split;
@@ -132,10 +133,15 @@ fn minibatch_stddev_discriminators_train_save_load_and_count_their_parameters() 
             };
             train_save_load(&c);
             let gan = Gan::new(&c).unwrap();
-            assert!(
-                gan.discriminator.has_batch_statistics(),
-                "real and fake apart"
-            );
+            let coupling = gan.discriminator.batch_coupling();
+            match model {
+                // Groups of 4 within each half of 8: one joined pass; 6 would straddle them.
+                ModelKind::Mlp => {
+                    assert_eq!(coupling, BatchCoupling::Groups(4));
+                    assert!(coupling.allows_joining(8) && !coupling.allows_joining(6));
+                }
+                ModelKind::Dcgan => assert_eq!(coupling, BatchCoupling::Batch),
+            }
             // One more input to the last layer (and to the projection's embedding).
             let (last, features) = match model {
                 ModelKind::Mlp => ("discriminator.layers.2.weight", 16 + 1),
@@ -292,5 +298,39 @@ fn every_loss_trains_and_wasserstein_clips_its_critic() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn a_minibatch_stddev_discriminator_gives_each_half_of_a_joined_batch_its_own_result() {
+    // What lets the training step join real and generated digits: groups of 4 never straddle
+    // two halves of 8, so one pass of 16 equals two passes of 8.
+    let c = TrainConfig {
+        minibatch_stddev: 4,
+        ..config(ModelKind::Mlp, true, 0.0)
+    };
+    let mut gan = Gan::new(&c).unwrap();
+    let mut pool = BufferPool::new();
+    let pixels: Vec<f32> = (0..16 * 784)
+        .map(|i| ((i % 97) as f32 / 48.0) - 1.0)
+        .collect();
+    let labels: Vec<u8> = (0..16).map(|i| (i % 10) as u8).collect();
+    let mut g = autograd::Graph::new(&gan.params, &mut pool);
+    let x = g.constant(Tensor::from_vec(&[16, 784], pixels.clone()).unwrap());
+    let joined = gan.discriminator.forward(&mut g, x, Some(&labels)).unwrap();
+    let joined = g.value(joined).data().to_vec();
+    let mut halves = Vec::new();
+    for half in 0..2 {
+        let rows = half * 8..(half + 1) * 8;
+        let part = pixels[rows.start * 784..rows.end * 784].to_vec();
+        let x = g.constant(Tensor::from_vec(&[8, 784], part).unwrap());
+        let y = gan
+            .discriminator
+            .forward(&mut g, x, Some(&labels[rows]))
+            .unwrap();
+        halves.extend_from_slice(g.value(y).data());
+    }
+    for (a, b) in joined.iter().zip(&halves) {
+        assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
     }
 }

@@ -22,7 +22,7 @@
 //! step shows the discriminator real and generated digits in separate passes.
 
 use super::labels::{self, Projection};
-use super::{spectral_buffers, spectral_buffers_mut, Network};
+use super::{spectral_buffers, spectral_buffers_mut, BatchCoupling, Network};
 use crate::config::{OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{
@@ -129,8 +129,8 @@ impl Network for DcganGenerator {
         self.conditional
     }
 
-    fn has_batch_statistics(&self) -> bool {
-        true
+    fn batch_coupling(&self) -> BatchCoupling {
+        BatchCoupling::Batch
     }
 
     fn running_stats(&self) -> Vec<(&str, &RunningStats)> {
@@ -292,8 +292,8 @@ impl Network for DcganDiscriminator {
         self.conditional
     }
 
-    fn has_batch_statistics(&self) -> bool {
-        true
+    fn batch_coupling(&self) -> BatchCoupling {
+        BatchCoupling::Batch
     }
 
     fn running_stats(&self) -> Vec<(&str, &RunningStats)> {

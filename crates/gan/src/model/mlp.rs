@@ -7,7 +7,7 @@
 //! `nn.Linear` keeps them).
 
 use super::labels::{self, Projection};
-use super::{spectral_buffers, spectral_buffers_mut, Network, IMAGE_PIXELS};
+use super::{spectral_buffers, spectral_buffers_mut, BatchCoupling, Network, IMAGE_PIXELS};
 use crate::config::{HiddenActivation, OutputKind, TrainConfig};
 use crate::error::Result;
 use autograd::nn::{Activation, Init, Linear, Module, SpectralNorm};
@@ -222,9 +222,12 @@ impl Network for Mlp {
         self.conditional
     }
 
-    fn has_batch_statistics(&self) -> bool {
-        // Each sample's feature depends on its group: real and generated digits apart.
-        self.stddev_group.is_some()
+    fn batch_coupling(&self) -> BatchCoupling {
+        // Each sample's stddev feature depends on its group of consecutive samples.
+        match self.stddev_group {
+            Some(group) => BatchCoupling::Groups(group),
+            None => BatchCoupling::Independent,
+        }
     }
 
     fn buffers(&self) -> Vec<(String, &Tensor)> {

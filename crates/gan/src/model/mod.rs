@@ -6,10 +6,11 @@
 //! What the training step asks of a network, beyond its forward pass:
 //! - labels, for class-conditional models ([`Network::conditional`]): the step passes the real
 //!   digits' labels with real digits and uniformly drawn labels with generated ones;
-//! - whether it normalises with batch statistics ([`Network::has_batch_statistics`]): a
-//!   discriminator that does sees real and generated digits in two separate passes, as two
-//!   PyTorch calls would; one that does not sees them as one concatenated batch (one product per
-//!   layer instead of two, same results);
+//! - how one digit's output depends on the rest of its batch ([`Network::batch_coupling`]): a
+//!   discriminator with batch normalisation sees real and generated digits in two separate
+//!   passes, as two PyTorch calls would; one whose digits are independent, or coupled only in
+//!   groups that do not straddle the two halves, sees them as one concatenated batch (one
+//!   product per layer instead of two, same results);
 //! - a hook after each of its optimizer's updates ([`Network::after_update`]), for weight
 //!   clipping or spectral normalisation;
 //! - its non-trainable state ([`Network::running_stats`]), which checkpoints save as PyTorch's
@@ -50,10 +51,9 @@ pub trait Network: Send {
         false
     }
 
-    /// Whether its output for one digit depends on the rest of the batch (batch normalisation
-    /// in training mode).
-    fn has_batch_statistics(&self) -> bool {
-        false
+    /// How its output for one digit depends on the other digits of the batch.
+    fn batch_coupling(&self) -> BatchCoupling {
+        BatchCoupling::Independent
     }
 
     /// Called after each update of its parameters by its optimizer.
@@ -80,6 +80,30 @@ pub trait Network: Send {
     /// [`Network::running_stats`], mutably (to load a checkpoint).
     fn running_stats_mut(&mut self) -> Vec<(&str, &mut RunningStats)> {
         Vec::new()
+    }
+}
+
+/// How a network's output for one digit depends on the other digits of its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchCoupling {
+    /// Not at all.
+    Independent,
+    /// Through its group of this many consecutive digits (minibatch standard deviation).
+    Groups(usize),
+    /// Through the whole batch (batch normalisation in training mode).
+    Batch,
+}
+
+impl BatchCoupling {
+    /// Whether two batches of `batch` digits each can pass as one concatenated batch of
+    /// `2·batch` with the same result for every digit: no coupling, or groups that end where
+    /// the first batch ends.
+    pub fn allows_joining(self, batch: usize) -> bool {
+        match self {
+            BatchCoupling::Independent => true,
+            BatchCoupling::Groups(group) => group > 0 && batch.is_multiple_of(group),
+            BatchCoupling::Batch => false,
+        }
     }
 }
 

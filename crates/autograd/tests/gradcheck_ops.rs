@@ -189,6 +189,7 @@ fn unary_math() {
         check(&[positive(s, seed + 4)], |g, v| g.log(v[0]));
         check(&[positive(s, seed + 5)], |g, v| g.sqrt(v[0]));
         check(&[randn(s, seed + 6)], |g, v| g.square(v[0]));
+        check(&[away_from_zero(s, seed + 7)], |g, v| g.abs(v[0]));
     }
 }
 

@@ -60,6 +60,11 @@ pub struct ConfigFlags {
     /// is (minibatch standard deviation, Karras et al. 2018; 4 is the paper's; 0: off).
     #[arg(long, value_name = "GROUP")]
     pub minibatch_stddev: Option<usize>,
+    /// Add the mode-seeking regulariser (Mao et al. 2019) with this weight to the generator's
+    /// loss: pairs of noise vectors that draw alike digits are penalised (1 is the paper's; 0:
+    /// off).
+    #[arg(long, value_name = "LAMBDA")]
+    pub mode_seeking: Option<f64>,
     /// Hidden activation.
     #[arg(long, value_parser = enum_parser::<HiddenActivation>())]
     pub activation: Option<HiddenActivation>,
@@ -182,7 +187,7 @@ impl ConfigFlags {
              lr_g <- self.lr, lr_d <- self.lr, lr_g <- self.lr_g, lr_d <- self.lr_d,
              checkpoint_every <- self.checkpoint_every, eval_every <- self.eval_every,
              limit <- self.limit, conditioning <- self.conditioning, ema <- self.ema,
-             minibatch_stddev <- self.minibatch_stddev);
+             minibatch_stddev <- self.minibatch_stddev, mode_seeking <- self.mode_seeking);
         if self.conditional {
             c.conditional = true;
         }

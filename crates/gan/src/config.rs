@@ -162,6 +162,9 @@ pub struct TrainConfig {
     /// the discriminator's last features: how varied each group of that many samples is (0:
     /// off). Groups are consecutive samples, never mixing real and generated digits.
     pub minibatch_stddev: usize,
+    /// Weight λ of the mode-seeking regulariser (Mao et al. 2019, [`crate::mode_seeking`])
+    /// added to the generator's loss (0: off).
+    pub mode_seeking: f64,
     /// Decay of an exponential moving average of the generator's weights, used for every
     /// image made after training (0: no average).
     pub ema: f64,
@@ -225,6 +228,7 @@ impl Default for TrainConfig {
             conditioning: Conditioning::Projection,
             spectral_norm: false,
             minibatch_stddev: 0,
+            mode_seeking: 0.0,
             ema: 0.0,
             epochs: 20,
             batch: 64,
@@ -416,6 +420,18 @@ impl TrainConfig {
                 self.minibatch_stddev, self.batch
             ));
         }
+        if !(self.mode_seeking.is_finite() && (0.0..=100.0).contains(&self.mode_seeking)) {
+            return fail(format!(
+                "mode_seeking must be a weight in [0, 100] (1 is the paper's, 0 turns it off), \
+                 got {}",
+                self.mode_seeking
+            ));
+        }
+        if self.mode_seeking > 0.0 && self.batch < 2 {
+            return fail(
+                "mode_seeking compares pairs of generated digits: use a batch of at least 2".into(),
+            );
+        }
         if self.batch > 60_000 {
             return fail(format!(
                 "batch {} is larger than the training set",
@@ -502,6 +518,19 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("'12' is not a digit 0-9"));
+        for (weight, batch, message) in [
+            (-1.0, 64, "mode_seeking must be a weight in [0, 100]"),
+            (f64::NAN, 64, "mode_seeking must be a weight in [0, 100]"),
+            (1.0, 1, "use a batch of at least 2"),
+        ] {
+            let bad = TrainConfig {
+                mode_seeking: weight,
+                batch,
+                ..TrainConfig::default()
+            };
+            let err = bad.validate().unwrap_err().to_string();
+            assert!(err.contains(message), "{err}");
+        }
     }
 
     #[test]

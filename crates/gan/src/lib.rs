@@ -58,6 +58,7 @@ pub mod fixed_grid;
 pub mod limits;
 pub mod lock;
 pub mod loss;
+pub mod mode_seeking;
 pub mod model;
 pub mod report;
 pub mod rng;

@@ -22,6 +22,7 @@ use crate::ema::Ema;
 use crate::epoch::{EpochAccumulator, EpochMetrics, Progress, StepStats};
 use crate::error::{GanError, Result};
 use crate::loss::{DiscriminatorLogits, GanLoss};
+use crate::mode_seeking;
 use crate::model::{self, Network, IMAGE_PIXELS};
 use crate::rng;
 use autograd::optim::Optimizer;
@@ -223,6 +224,8 @@ pub struct Trainer {
     real_buf: Vec<f32>,
     label_buf: Vec<u8>,
     fake_labels: Vec<u8>,
+    /// `mean|z₁ − z₂|` of the last recorded noise's pairs ([`crate::mode_seeking`]).
+    noise_distance: f32,
     targets: Vec<f32>,
 }
 
@@ -253,6 +256,7 @@ impl Trainer {
             real_buf: Vec::new(),
             label_buf: Vec::new(),
             fake_labels: Vec::new(),
+            noise_distance: 0.0,
             targets: Vec::new(),
         })
     }
@@ -357,7 +361,12 @@ impl Trainer {
                 .conditional()
                 .then_some(&self.fake_labels[..]);
             let logits = self.gan.discriminator.forward(&mut g, fake, labels)?;
-            let loss = self.loss.generator(&mut g, logits, &mut self.targets)?;
+            let mut loss = self.loss.generator(&mut g, logits, &mut self.targets)?;
+            let lambda = self.gan.config.mode_seeking as f32;
+            if lambda > 0.0 && mode_seeking::pairs(last.len()) > 0 {
+                let term = mode_seeking::term(&mut g, fake, self.noise_distance, lambda)?;
+                loss = g.add(loss, term)?;
+            }
             // Sets (not adds) the generator's gradients.
             g.backward_set(loss, &mut self.grads)?;
             stats.g_loss = g.value(loss).data()[0];
@@ -376,15 +385,23 @@ impl Trainer {
     fn record_fake(&mut self, b: usize) -> Result<(autograd::Tape, Var)> {
         let latent = self.gan.config.latent;
         let conditional = self.gan.generator.conditional() || self.gan.discriminator.conditional();
+        let mode_seeking = self.gan.config.mode_seeking > 0.0;
         if conditional {
             let classes = &self.classes;
             let rng = &mut self.position.label_rng;
-            self.fake_labels.clear();
-            self.fake_labels
-                .extend((0..b).map(|_| classes[rng.random_range(0..classes.len())]));
+            if mode_seeking {
+                mode_seeking::paired_labels(&mut self.fake_labels, b, classes, rng);
+            } else {
+                self.fake_labels.clear();
+                self.fake_labels
+                    .extend((0..b).map(|_| classes[rng.random_range(0..classes.len())]));
+            }
         }
         let mut z = self.pool.take(b * latent);
         fill_normal(&mut z, &mut self.position.noise_rng);
+        if mode_seeking {
+            self.noise_distance = mode_seeking::noise_distance(&z, latent);
+        }
         let mut g = Graph::new(&self.gan.params, &mut self.pool);
         let zv = g.constant_from(&[b, latent], &z)?;
         let labels = self

@@ -334,3 +334,16 @@ fn a_minibatch_stddev_discriminator_gives_each_half_of_a_joined_batch_its_own_re
         assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
     }
 }
+
+#[test]
+fn the_mode_seeking_regulariser_trains_every_model() {
+    for model in [ModelKind::Mlp, ModelKind::Dcgan] {
+        for conditional in [false, true] {
+            let c = TrainConfig {
+                mode_seeking: 1.0,
+                ..config(model, conditional, 0.0)
+            };
+            train_save_load(&c);
+        }
+    }
+}

@@ -227,6 +227,11 @@ impl Graph<'_> {
     pub fn square(&mut self, x: Var) -> Result<Var> {
         self.unary(x, Square)
     }
+
+    /// `|x|` (gradient `sign(x)`, 0 at 0).
+    pub fn abs(&mut self, x: Var) -> Result<Var> {
+        self.unary(x, Abs)
+    }
 }
 
 struct BinaryBackward {
@@ -348,6 +353,24 @@ impl UnaryFn for Square {
     }
     fn df(self, x: f32, _: f32) -> f32 {
         2.0 * x
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Abs;
+impl UnaryFn for Abs {
+    const NAME: &'static str = "abs";
+    fn f(self, x: f32) -> f32 {
+        x.abs()
+    }
+    fn df(self, x: f32, _: f32) -> f32 {
+        if x > 0.0 {
+            1.0
+        } else if x < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
     }
 }
 

@@ -10,10 +10,14 @@
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Var};
 use crate::ops::lanes::dot_f32;
+use crate::ops::parallel::join;
 use crate::params::{ParamId, ParamStore};
 use crate::tensor::Tensor;
 use rand::Rng;
 use rand_distr::StandardNormal;
+
+/// Weights below this many elements are iterated on one thread.
+const PARALLEL_MIN_LEN: usize = 1 << 15;
 
 /// PyTorch's `eps` of the normalisation in the power iteration.
 const EPS: f32 = 1e-12;
@@ -73,22 +77,46 @@ impl SpectralNorm {
     }
 
     /// One power iteration on the current weight `w`: `v ← normalize(Wᵀu)`,
-    /// `u ← normalize(W v)`.
+    /// `u ← normalize(W v)`. Each product is split into two fixed halves of rows (run at once
+    /// on two threads), so the result does not depend on the number of threads.
     pub fn power_iteration(&mut self, w: &[f32]) {
         let (rows, cols) = (self.rows, self.cols);
+        let half = rows / 2;
         let u = self.u.data().to_vec();
-        let v = self.v.data_mut();
-        v.fill(0.0);
-        for (r, &ur) in u.iter().enumerate() {
-            for (vc, &wrc) in v.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
-                *vc += wrc * ur;
+        // Wᵀu as the sum of two halves' partial sums.
+        let partial = |r0: usize, r1: usize| {
+            let mut v = vec![0.0f32; cols];
+            for (r, &ur) in u.iter().enumerate().take(r1).skip(r0) {
+                for (vc, &wrc) in v.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
+                    *vc += wrc * ur;
+                }
             }
+            v
+        };
+        let (lo, hi) = if rows * cols >= PARALLEL_MIN_LEN {
+            join(|| partial(0, half), || partial(half, rows))
+        } else {
+            (partial(0, half), partial(half, rows))
+        };
+        let v = self.v.data_mut();
+        for ((vc, a), b) in v.iter_mut().zip(lo).zip(hi) {
+            *vc = a + b;
         }
         normalize(v);
         let v = self.v.data().to_vec();
         let u = self.u.data_mut();
-        for (r, ur) in u.iter_mut().enumerate().take(rows) {
-            *ur = dot_f32(&w[r * cols..(r + 1) * cols], &v);
+        let (top, bottom) = u.split_at_mut(half);
+        let rows_dot = |out: &mut [f32], r0: usize| {
+            for (i, ur) in out.iter_mut().enumerate() {
+                let r = r0 + i;
+                *ur = dot_f32(&w[r * cols..(r + 1) * cols], &v);
+            }
+        };
+        if rows * cols >= PARALLEL_MIN_LEN {
+            join(|| rows_dot(top, 0), || rows_dot(bottom, half));
+        } else {
+            rows_dot(top, 0);
+            rows_dot(bottom, half);
         }
         normalize(u);
     }
@@ -151,6 +179,44 @@ mod tests {
             (out[0] - 1.0).abs() < 1e-4 && (out[4] - 1.0 / 3.0).abs() < 1e-4,
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn a_large_weight_iterates_as_the_plain_formula_does() {
+        // 200 × 300: over the size whose products are split into two halves of rows.
+        let (rows, cols) = (200, 300);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let w: Vec<f32> = (0..rows * cols)
+            .map(|_| rng.sample::<f32, _>(StandardNormal))
+            .collect();
+        let mut store = ParamStore::new();
+        let id = store
+            .add(
+                "big.weight",
+                Tensor::from_vec(&[rows, cols], w.clone()).unwrap(),
+            )
+            .unwrap();
+        let mut sn = SpectralNorm::new(&mut store, id, "big", &mut rng).unwrap();
+        let u0: Vec<f64> = sn.u.data().iter().map(|&x| f64::from(x)).collect();
+        sn.power_iteration(&w);
+        let at = |r: usize, c: usize| f64::from(w[r * cols + c]);
+        let unit = |x: Vec<f64>| {
+            let n = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+            x.into_iter().map(|v| v / n).collect::<Vec<f64>>()
+        };
+        let v = unit(
+            (0..cols)
+                .map(|c| (0..rows).map(|r| at(r, c) * u0[r]).sum())
+                .collect(),
+        );
+        let u = unit(
+            (0..rows)
+                .map(|r| (0..cols).map(|c| at(r, c) * v[c]).sum())
+                .collect(),
+        );
+        for (got, want) in sn.v.data().iter().zip(&v).chain(sn.u.data().iter().zip(&u)) {
+            assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
+        }
     }
 
     #[test]

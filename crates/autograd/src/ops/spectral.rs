@@ -5,10 +5,13 @@
 //! two passes over `W` per direction.
 
 use super::lanes;
-use super::parallel::for_halves;
+use super::parallel::{for_halves, join};
 use crate::error::{shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, Graph, Values, Var};
 use crate::tensor::Tensor;
+
+/// Weights below this many elements stay on one thread.
+const PARALLEL_MIN_LEN: usize = 1 << 15;
 
 impl Graph<'_> {
     /// `W / σ` with `σ = uᵀ·W·v`, for `w` of shape `(rows, …)` seen as a `rows × cols` matrix
@@ -29,11 +32,21 @@ impl Graph<'_> {
             ));
         }
         let ws = self.value(w).data();
-        let sigma: f32 = ws
-            .chunks_exact(cols)
-            .zip(u)
-            .map(|(row, &ur)| ur * lanes::dot_f32(row, v))
-            .sum();
+        // σ as two fixed halves of rows (at once on two threads for a large weight).
+        let half = rows / 2;
+        let part = |r0: usize, r1: usize| -> f32 {
+            ws[r0 * cols..r1 * cols]
+                .chunks_exact(cols)
+                .zip(&u[r0..r1])
+                .map(|(row, &ur)| ur * lanes::dot_f32(row, v))
+                .sum()
+        };
+        let (lo, hi) = if ws.len() >= PARALLEL_MIN_LEN {
+            join(|| part(0, half), || part(half, rows))
+        } else {
+            (part(0, half), part(half, rows))
+        };
+        let sigma = lo + hi;
         let mut out = self.alloc(ws.len());
         {
             let ws = self.value(w).data();
@@ -76,7 +89,19 @@ impl Backward for SpectralNormalizeBackward {
         };
         let dy = gout.data();
         // ⟨dY, W/σ⟩ from the output, which is W/σ.
-        let inner = lanes::dot_f32(dy, out.data());
+        let (y, mid) = (out.data(), dy.len() / 2);
+        let (lo, hi) = if dy.len() >= PARALLEL_MIN_LEN {
+            join(
+                || lanes::dot_f32(&dy[..mid], &y[..mid]),
+                || lanes::dot_f32(&dy[mid..], &y[mid..]),
+            )
+        } else {
+            (
+                lanes::dot_f32(&dy[..mid], &y[..mid]),
+                lanes::dot_f32(&dy[mid..], &y[mid..]),
+            )
+        };
+        let inner = lo + hi;
         let inv = 1.0 / self.sigma;
         let cols = self.v.len();
         let (u, v) = (&self.u, &self.v);

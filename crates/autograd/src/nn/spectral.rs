@@ -10,14 +10,11 @@
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Var};
 use crate::ops::lanes::dot_f32;
-use crate::ops::parallel::join;
+use crate::ops::parallel::join_if_large;
 use crate::params::{ParamId, ParamStore};
 use crate::tensor::Tensor;
 use rand::Rng;
 use rand_distr::StandardNormal;
-
-/// Weights below this many elements are iterated on one thread.
-const PARALLEL_MIN_LEN: usize = 1 << 15;
 
 /// PyTorch's `eps` of the normalisation in the power iteration.
 const EPS: f32 = 1e-12;
@@ -93,11 +90,7 @@ impl SpectralNorm {
             }
             v
         };
-        let (lo, hi) = if rows * cols >= PARALLEL_MIN_LEN {
-            join(|| partial(0, half), || partial(half, rows))
-        } else {
-            (partial(0, half), partial(half, rows))
-        };
+        let (lo, hi) = join_if_large(w.len(), || partial(0, half), || partial(half, rows));
         let v = self.v.data_mut();
         for ((vc, a), b) in v.iter_mut().zip(lo).zip(hi) {
             *vc = a + b;
@@ -112,12 +105,7 @@ impl SpectralNorm {
                 *ur = dot_f32(&w[r * cols..(r + 1) * cols], &v);
             }
         };
-        if rows * cols >= PARALLEL_MIN_LEN {
-            join(|| rows_dot(top, 0), || rows_dot(bottom, half));
-        } else {
-            rows_dot(top, 0);
-            rows_dot(bottom, half);
-        }
+        join_if_large(w.len(), || rows_dot(top, 0), || rows_dot(bottom, half));
         normalize(u);
     }
 

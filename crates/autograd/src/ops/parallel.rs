@@ -156,6 +156,22 @@ fn kept_waiting(own: Duration, waited: Duration) -> bool {
     waited > SLOW_WAIT && waited > own
 }
 
+/// Runs `a` and `b` at once ([`join`]) when they cover `len` elements between them, enough to
+/// be worth a second thread; one after the other otherwise.
+pub(crate) fn join_if_large<A, B, RA, RB>(len: usize, a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    if len < PARALLEL_MIN_LEN {
+        (a(), b())
+    } else {
+        join(a, b)
+    }
+}
+
 /// Runs `f(offset, chunk)` over `out` split into at most two halves, at once when large.
 pub(crate) fn for_halves<F>(out: &mut [f32], f: F)
 where

@@ -5,13 +5,10 @@
 //! two passes over `W` per direction.
 
 use super::lanes;
-use super::parallel::{for_halves, join};
+use super::parallel::{for_halves, join_if_large};
 use crate::error::{shape_mismatch, Result};
 use crate::graph::{Backward, GradSink, Graph, Values, Var};
 use crate::tensor::Tensor;
-
-/// Weights below this many elements stay on one thread.
-const PARALLEL_MIN_LEN: usize = 1 << 15;
 
 impl Graph<'_> {
     /// `W / σ` with `σ = uᵀ·W·v`, for `w` of shape `(rows, …)` seen as a `rows × cols` matrix
@@ -41,11 +38,7 @@ impl Graph<'_> {
                 .map(|(row, &ur)| ur * lanes::dot_f32(row, v))
                 .sum()
         };
-        let (lo, hi) = if ws.len() >= PARALLEL_MIN_LEN {
-            join(|| part(0, half), || part(half, rows))
-        } else {
-            (part(0, half), part(half, rows))
-        };
+        let (lo, hi) = join_if_large(ws.len(), || part(0, half), || part(half, rows));
         let sigma = lo + hi;
         let mut out = self.alloc(ws.len());
         {
@@ -90,17 +83,11 @@ impl Backward for SpectralNormalizeBackward {
         let dy = gout.data();
         // ⟨dY, W/σ⟩ from the output, which is W/σ.
         let (y, mid) = (out.data(), dy.len() / 2);
-        let (lo, hi) = if dy.len() >= PARALLEL_MIN_LEN {
-            join(
-                || lanes::dot_f32(&dy[..mid], &y[..mid]),
-                || lanes::dot_f32(&dy[mid..], &y[mid..]),
-            )
-        } else {
-            (
-                lanes::dot_f32(&dy[..mid], &y[..mid]),
-                lanes::dot_f32(&dy[mid..], &y[mid..]),
-            )
-        };
+        let (lo, hi) = join_if_large(
+            dy.len(),
+            || lanes::dot_f32(&dy[..mid], &y[..mid]),
+            || lanes::dot_f32(&dy[mid..], &y[mid..]),
+        );
         let inner = lo + hi;
         let inv = 1.0 / self.sigma;
         let cols = self.v.len();
